@@ -1,0 +1,1 @@
+"""Telemetry: simulator, record schemas, Kafka collectors and loaders."""

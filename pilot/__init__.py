@@ -1,0 +1,1 @@
+"""smartcar-pilot: settings, errors and the `pilot` command line."""

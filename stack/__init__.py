@@ -1,0 +1,1 @@
+"""Native runtime of the real services: install, start, stop, status and logs."""

@@ -1,0 +1,105 @@
+"""Render the service config templates of docker/ with values from the settings.
+
+Placeholders are `${UPPER_CASE}` names; anything else (log4j's `${sys:...}`, `${hadoop.log.dir}`)
+is left alone, so the files stay valid for the tools that read them.
+
+The same template files are mounted into the containers of docker-compose.yml and rendered
+there by the same code (`pilot stack render`), so both runtimes share one configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+
+from pilot.errors import PilotError
+from pilot.settings import REPO_ROOT, Settings
+
+TEMPLATE_ROOT = REPO_ROOT / "docker"
+
+# Which template files each runtime needs, relative to docker/.
+TEMPLATES = {
+    "hadoop": ["hadoop/core-site.xml", "hadoop/hdfs-site.xml", "hadoop/log4j.properties"],
+    "kafka": ["kafka/server.properties", "kafka/log4j2.yaml"],
+    "hbase": ["hbase/hbase-site.xml", "hbase/log4j2.properties"],
+    "hive": ["hive/hive-site.xml", "hive/spark-defaults.conf", "hive/log4j2.properties"],
+    "redis": ["redis/redis.conf"],
+    "postgres": ["postgres/postgresql.conf", "postgres/pg_hba.conf"],
+}
+
+
+def advertised_host(settings: Settings) -> str:
+    """The name other processes use to reach this host's services."""
+    if settings.bind_host in {"0.0.0.0", "::"}:  # noqa: S104 - container mode
+        return socket.gethostname()
+    return settings.bind_host
+
+
+def template_values(settings: Settings) -> dict[str, str]:
+    s = settings
+    data = s.path("data")
+    return {
+        "BIND_HOST": s.bind_host,
+        "VAR_DIR": str(s.var_dir),
+        "HDFS_NAMENODE_HOST": s.hdfs_namenode_host,
+        "HDFS_RPC_PORT": str(s.hdfs_rpc_port),
+        "HDFS_HTTP_PORT": str(s.hdfs_http_port),
+        "HDFS_DATANODE_HOSTNAME": s.hdfs_datanode_hostname,
+        "HDFS_DATANODE_PORT": str(s.hdfs_datanode_port),
+        "HDFS_DATANODE_HTTP_PORT": str(s.hdfs_datanode_http_port),
+        "HDFS_DATANODE_IPC_PORT": str(s.hdfs_datanode_ipc_port),
+        "HDFS_NAME_DIR": str(data / "hdfs" / "name"),
+        "HDFS_DATA_DIR": str(data / "hdfs" / "data"),
+        "HADOOP_TMP_DIR": str(data / "hdfs" / "tmp"),
+        "HDFS_USER": s.hdfs_user,
+        "KAFKA_HOST": s.kafka_host if s.bind_host == "127.0.0.1" else advertised_host(s),
+        "KAFKA_ADVERTISED_HOST": s.kafka_host,
+        "KAFKA_PORT": str(s.kafka_port),
+        "KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
+        "KAFKA_LOG_DIRS": str(data / "kafka"),
+        "KAFKA_PARTITIONS": str(s.kafka_partitions),
+        "HBASE_ROOTDIR": (data / "hbase" / "root").as_uri(),
+        "HBASE_TMP_DIR": str(data / "hbase" / "tmp"),
+        "HBASE_ZK_DATA_DIR": str(data / "hbase" / "zookeeper"),
+        "HBASE_ZK_PORT": str(s.hbase_zk_port),
+        "HBASE_THRIFT_PORT": str(s.hbase_thrift_port),
+        "HBASE_HOSTNAME": s.hbase_host if s.bind_host == "127.0.0.1" else advertised_host(s),
+        "HIVE_PORT": str(s.hive_port),
+        "HIVE_METASTORE_DIR": str(data / "hive" / "metastore_db"),
+        "HIVE_WAREHOUSE": s.hive_warehouse,
+        "REDIS_PORT": str(s.redis_port),
+        "REDIS_DATA_DIR": str(data / "redis"),
+        "POSTGRES_PORT": str(s.postgres_port),
+        "LOG_DIR": str(s.path("logs")),
+    }
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def render_text(text: str, values: dict[str, str], source: str = "template") -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise PilotError(f"{source} uses an unknown placeholder ${{{name}}}")
+        return values[name]
+
+    return PLACEHOLDER.sub(substitute, text)
+
+
+def render(settings: Settings, runtime: str, out_dir: Path | None = None) -> Path:
+    """Render a runtime's templates into var/conf/<runtime>/ (or `out_dir`) and return it."""
+    out = out_dir or settings.path("conf", runtime)
+    out.mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o755)  # noqa: S103 - services running as another user read their config
+    values = template_values(settings)
+    for rel in TEMPLATES[runtime]:
+        src = TEMPLATE_ROOT / rel
+        text = render_text(src.read_text(encoding="utf-8"), values, str(src))
+        target = out / Path(rel).name
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return out

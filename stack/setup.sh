@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what the project needs, skipping whatever is already there:
+#   Debian packages (JDK 17, Maven, Redis, PostgreSQL, Kerberos headers for the hdfs extra),
+#   the Python environment .venv from requirements.lock, and the JVM jars (into ~/.m2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# ---- system packages -------------------------------------------------------------------
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v krb5-config >/dev/null 2>&1 || missing+=(libkrb5-dev)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's postgresql package starts its own cluster on 5432; the project runs its own server.
+if command -v pg_lsclusters >/dev/null 2>&1 && pg_lsclusters -h 2>/dev/null | grep -q online; then
+  say "stopping Debian's default PostgreSQL cluster (the project runs its own on the same port)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO pg_ctlcluster --force "$(pg_lsclusters -h | awk '/online/{print $1; exit}')" \
+    "$(pg_lsclusters -h | awk '/online/{print $2; exit}')" stop || true
+fi
+# Same for a redis-server the package may have started as a system service.
+if pgrep -f "redis-server .*:6379" >/dev/null 2>&1 && [ ! -f var/run/redis.pid ]; then
+  say "stopping the system redis-server (the project runs its own on the same port)"
+  (command -v systemctl >/dev/null && systemctl stop redis-server 2>/dev/null) || \
+    (command -v service >/dev/null && service redis-server stop 2>/dev/null) || \
+    pkill -f "redis-server .*:6379" || true
+fi
+
+# ---- Python environment ------------------------------------------------------------------
+lock_sum=$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_sum" ]; then
+  say "installing Python dependencies from requirements.lock (first time: a few minutes)"
+  .venv/bin/pip install -q --upgrade pip wheel setuptools
+  .venv/bin/pip install -q -r requirements.lock
+  .venv/bin/pip install -q --no-deps -e .
+  echo "$lock_sum" > .venv/.installed
+fi
+
+# ---- JVM jars (Maven cache) ----------------------------------------------------------------
+say "resolving JVM jars into the Maven cache"
+.venv/bin/pilot stack jars
+say "ready"
