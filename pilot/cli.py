@@ -73,6 +73,15 @@ def _stack_run(args: argparse.Namespace) -> int:
     command = svc.command(s)
     env = svc.process_env(s)
     os.chdir(svc.cwd(s))
+    user = svc.run_as(s)
+    if user:  # e.g. PostgreSQL refuses to run as root
+        import pwd
+
+        entry = pwd.getpwnam(user)
+        os.initgroups(user, entry.pw_gid)
+        os.setgid(entry.pw_gid)
+        os.setuid(entry.pw_uid)
+        env["HOME"] = entry.pw_dir
     os.execvpe(command[0], command, env)  # noqa: S606 - replaces this process on purpose
     return 0  # pragma: no cover
 

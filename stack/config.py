@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from pathlib import Path
 
 from pilot.errors import PilotError
@@ -28,13 +27,6 @@ TEMPLATES = {
     "redis": ["redis/redis.conf"],
     "postgres": ["postgres/postgresql.conf", "postgres/pg_hba.conf"],
 }
-
-
-def advertised_host(settings: Settings) -> str:
-    """The name other processes use to reach this host's services."""
-    if settings.bind_host in {"0.0.0.0", "::"}:  # noqa: S104 - container mode
-        return socket.gethostname()
-    return settings.bind_host
 
 
 def template_values(settings: Settings) -> dict[str, str]:
@@ -54,7 +46,7 @@ def template_values(settings: Settings) -> dict[str, str]:
         "HDFS_DATA_DIR": str(data / "hdfs" / "data"),
         "HADOOP_TMP_DIR": str(data / "hdfs" / "tmp"),
         "HDFS_USER": s.hdfs_user,
-        "KAFKA_HOST": s.kafka_host if s.bind_host == "127.0.0.1" else advertised_host(s),
+        "KAFKA_HOST": s.kafka_host,
         "KAFKA_ADVERTISED_HOST": s.kafka_host,
         "KAFKA_PORT": str(s.kafka_port),
         "KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
@@ -65,8 +57,9 @@ def template_values(settings: Settings) -> dict[str, str]:
         "HBASE_ZK_DATA_DIR": str(data / "hbase" / "zookeeper"),
         "HBASE_ZK_PORT": str(s.hbase_zk_port),
         "HBASE_THRIFT_PORT": str(s.hbase_thrift_port),
-        "HBASE_HOSTNAME": s.hbase_host if s.bind_host == "127.0.0.1" else advertised_host(s),
+        "HBASE_HOSTNAME": s.hbase_host,
         "HIVE_PORT": str(s.hive_port),
+        "HIVE_STATE_DIR": str(data / "hive"),
         "HIVE_METASTORE_DIR": str(data / "hive" / "metastore_db"),
         "HIVE_WAREHOUSE": s.hive_warehouse,
         "REDIS_PORT": str(s.redis_port),

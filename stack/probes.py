@@ -62,7 +62,8 @@ def hdfs_ready(s: Settings) -> bool:
     info = _namenode_bean(s, "NameNodeInfo")
     if not state or not info:
         return False
-    return int(state.get("NumLiveDataNodes", 0)) >= 1 and not info.get("Safemode")
+    return (int(state.get("NumLiveDataNodes", 0)) >= 1 and state.get("FSState") == "Operational"
+            and not info.get("Safemode"))
 
 
 def kafka_ready(s: Settings) -> bool:

@@ -25,7 +25,13 @@ JDK17_FLAGS = [
 
 def _flags(s: Settings, daemon: str) -> list[str]:
     conf = s.path("conf", "hadoop")
+    tmp = s.path("data", "hdfs", "jvmtmp")
+    tmp.mkdir(parents=True, exist_ok=True)
     return [*JDK17_FLAGS,
+            # Jetty unpacks its webapps into java.io.tmpdir on every start: keep them in var/.
+            f"-Djava.io.tmpdir={tmp}",
+            # Jersey logs through java.util.logging, which log4j cannot quiet.
+            "-Djava.util.logging.config.file=/dev/null",
             f"-Dhadoop.log.dir={s.path('logs')}",
             f"-Dhadoop.log.file=hdfs-{daemon}-daemon.log",
             f"-Dlog4j.configuration=file:{conf / 'log4j.properties'}",

@@ -23,13 +23,18 @@ def spark_home() -> Path:
 
 def prepare(s: Settings) -> None:
     render(s, "hive")
+    for sub in ("tmp", "scratch", "local"):
+        s.path("data", "hive", sub).mkdir(parents=True, exist_ok=True)
 
 
 def command(s: Settings) -> list[str]:
     conf = s.path("conf", "hive")
+    state = s.path("data", "hive")
+    # Keep Jetty, Derby, Hive scratch and Spark spill files in var/, not /tmp.
     driver_opts = (f"-Dlog4j2.configurationFile=file:{conf / 'log4j2.properties'} "
                    f"-Dhive.log.file={s.path('logs', 'hive-server.log')} "
-                   f"-Dderby.system.home={s.path('data', 'hive')}")
+                   f"-Djava.io.tmpdir={state / 'tmp'} -Dderby.system.home={state} "
+                   f"-Dderby.stream.error.file={s.path('logs', 'hive-derby.log')}")
     return ["bash", str(spark_home() / "bin" / "spark-submit"),
             "--driver-memory", s.heap_hive,
             "--driver-java-options", driver_opts,
