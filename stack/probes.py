@@ -96,7 +96,8 @@ def hbase_ready(s: Settings) -> bool:
     import happybase
 
     try:
-        conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=10000)
+        # The Thrift port opens before the master is ready, and calls then block: time out instead.
+        conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=5000)
         try:
             conn.tables()
             return True

@@ -25,6 +25,7 @@ JDK17_FLAGS = [
 def _flags(s: Settings, daemon: str) -> list[str]:
     conf = s.path("conf", "hbase")
     return [*JDK17_FLAGS,
+            "-Dzookeeper.admin.enableServer=false",
             f"-Dlog4j2.configurationFile=file:{conf / 'log4j2.properties'}",
             f"-Dhbase.log.file={s.path('logs', f'hbase-{daemon}-daemon.log')}",
             f"-Dhbase.log.dir={s.path('logs')}"]

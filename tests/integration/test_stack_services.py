@@ -64,7 +64,7 @@ def test_kafka_round_trip_and_topics(stack: Settings) -> None:
 
     admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
     try:
-        described = {t["topic"]: t for t in admin.describe_topics([stack.topic_status, stack.topic_drive,
+        described = {t["name"]: t for t in admin.describe_topics([stack.topic_status, stack.topic_drive,
                                                                     stack.topic_dlq])}
     finally:
         admin.close()
