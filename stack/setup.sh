@@ -17,6 +17,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v krb5-config >/dev/null 2>&1 || missing+=(libkrb5-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+# Headless browser for the Airflow UI test (Playwright drives the Debian build, no download).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -30,12 +32,13 @@ if command -v pg_lsclusters >/dev/null 2>&1 && pg_lsclusters -h 2>/dev/null | gr
   $SUDO pg_ctlcluster --force "$(pg_lsclusters -h | awk '/online/{print $1; exit}')" \
     "$(pg_lsclusters -h | awk '/online/{print $2; exit}')" stop || true
 fi
-# Same for a redis-server the package may have started as a system service.
-if pgrep -f "redis-server .*:6379" >/dev/null 2>&1 && [ ! -f var/run/redis.pid ]; then
-  say "stopping the system redis-server (the project runs its own on the same port)"
-  (command -v systemctl >/dev/null && systemctl stop redis-server 2>/dev/null) || \
-    (command -v service >/dev/null && service redis-server stop 2>/dev/null) || \
-    pkill -f "redis-server .*:6379" || true
+# Same for the redis-server the Debian package may have started as a system service (it keeps
+# its pid in /run/redis); a redis-server of this project is left alone.
+if [ -s /run/redis/redis-server.pid ] && kill -0 "$(cat /run/redis/redis-server.pid)" 2>/dev/null; then
+  say "stopping Debian's redis-server service (the project runs its own on the same port)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  (command -v systemctl >/dev/null && $SUDO systemctl stop redis-server 2>/dev/null) || \
+    $SUDO service redis-server stop || true
 fi
 
 # ---- Python environment ------------------------------------------------------------------
