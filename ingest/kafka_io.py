@@ -97,3 +97,25 @@ def wait_for_kafka(s: Settings, purpose: str, timeout: float = 300.0,
                 f"(attempt {attempt}, next try in {delay:.0f} s): {exc}")
             time.sleep(delay)
             delay = min(delay * 2, 15.0)
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition of a keyed record, as the default partitioner of kafka-python and of the Java
+    client choose it (murmur2 of the key), so every client puts a car on the same partition."""
+    from kafka.partitioner.default import murmur2
+
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def abandon_producer(producer: Any, join_timeout: float = 5.0) -> None:
+    """Close a producer without waiting for undelivered records: their futures fail (so the
+    caller can send them again with a new producer). ``close(timeout=0)`` alone would raise while
+    records are pending, because it flushes first."""
+    sender = getattr(producer, "_sender", None)
+    try:
+        if sender is not None and hasattr(sender, "force_close"):
+            sender.force_close()
+            sender.join(join_timeout)
+        producer.close(timeout=0)
+    except Exception as exc:  # a broken producer must not stop the caller from replacing it
+        log.debug("abandoning producer: %s", exc)

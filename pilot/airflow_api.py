@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,8 @@ class AirflowClient:
             if not self.token:
                 self.login()
             headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(f"{self.base}{path}", data=data, method=method, headers=headers)
+        req = urllib.request.Request(f"{self.base}{path}", data=data, method=method,  # noqa: S310
+                                     headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - settings URL
                 payload = resp.read()
@@ -67,7 +69,8 @@ class AirflowClient:
 
     def import_errors(self) -> list[str]:
         result = self._request("GET", "/api/v2/importErrors")
-        return [f"{e.get('filename')}: {e.get('stack_trace', '')[-300:]}" for e in result.get("import_errors", [])]
+        return [f"{e.get('filename')}: {e.get('stack_trace', '')[-300:]}"
+                for e in result.get("import_errors", [])]
 
     def unpause(self, dag_id: str) -> None:
         self._request("PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": False})
@@ -88,7 +91,8 @@ class AirflowClient:
                                       f"{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=200")
         return result.get("task_instances", [])
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float, progress=None) -> dict[str, Any]:  # noqa: ANN001
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float,
+                     progress: Callable[[str], None] | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last = ""
         while True:

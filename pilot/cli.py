@@ -15,6 +15,8 @@ from pilot.settings import get_settings
 # Subcommands that live with their libraries: module path -> its `register(subparsers)`.
 PLUGGABLE_COMMANDS = (
     "ingest.simulator.cli",
+    "ingest.collectors.cli",
+    "ingest.loaders.cli",
 )
 
 
@@ -172,13 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", default="20200322", help="business date yyyyMMdd (default 20200322)")
     p.add_argument("--cars", type=int, default=100, help="fleet size (default 100)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--rate", type=float, default=0,
+                   help="live driving events per second into Kafka (default 0 = as fast as possible)")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the run (default 1800)")
     p.set_defaults(func=_demo)
 
     for module in PLUGGABLE_COMMANDS:
-        try:
-            register: Callable[..., None] = importlib.import_module(module).register
-        except ImportError:
-            continue
+        register: Callable[..., None] = importlib.import_module(module).register
         register(sub)
     return parser
 

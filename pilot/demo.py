@@ -1,19 +1,103 @@
-"""`pilot demo` (what `make demo` runs): the stack up, then the end-to-end pipeline."""
+"""`pilot demo` (what `make demo` runs): the stack up, then the end-to-end DAG through the real
+scheduler for a simulated day, then a summary of what every stage did."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+from typing import Any
 
+from pilot.airflow_api import AirflowClient
+from pilot.pipeline import RunSpec
 from pilot.settings import Settings
+
+DAG_ID = "smartcar_pilot"
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def trigger_run(s: Settings, spec: RunSpec, client: AirflowClient | None = None) -> tuple[AirflowClient, str]:
+    """Trigger the end-to-end DAG for `spec` (logical date = the business date) and return its run id."""
+    client = client or AirflowClient(s)
+    client.wait_for_dag(DAG_ID)
+    client.unpause(DAG_ID)
+    run_id = f"demo__{spec.date}_c{spec.cars}_s{spec.seed}__{time.strftime('%Y%m%dT%H%M%S')}"
+    logical = f"{spec.date[:4]}-{spec.date[4:6]}-{spec.date[6:]}T00:00:00Z"
+    client.trigger(DAG_ID, {"date": spec.date, "cars": spec.cars, "seed": spec.seed, "rate": spec.rate},
+                   run_id=run_id, logical_date=logical)
+    return client, run_id
+
+
+def task_log_path(s: Settings, run_id: str, task_id: str, try_number: int) -> Path:
+    return (s.path("airflow", "logs") / f"dag_id={DAG_ID}" / f"run_id={run_id}" / f"task_id={task_id}"
+            / f"attempt={max(try_number, 1)}.log")
+
+
+def report_failure(s: Settings, client: AirflowClient, run_id: str) -> None:
+    failed = [ti for ti in client.task_instances(DAG_ID, run_id)
+              if ti.get("state") in {"failed", "upstream_failed"}]
+    for ti in failed:
+        if ti["state"] == "failed":
+            say(f"  FAILED task {ti['task_id']} (try {ti.get('try_number')}); its log: "
+                f"{task_log_path(s, run_id, ti['task_id'], int(ti.get('try_number') or 1))}")
+    skipped = [ti["task_id"] for ti in failed if ti["state"] == "upstream_failed"]
+    if skipped:
+        say(f"  not run because of that: {', '.join(skipped)}")
 
 
 def run_demo(s: Settings, args: argparse.Namespace) -> int:
+    from pilot import pipeline
     from stack import manager
 
-    print("Bringing the stack up (first start formats storage and takes a minute or two)...")
+    spec = RunSpec(date=args.date, cars=args.cars, seed=args.seed, rate=getattr(args, "rate", 0) or 0)
+    say("== 1/3 bringing the stack up (the first start formats storage; a minute or two)")
     states = manager.up(s)
-    print(manager.format_table(states))
-    print(f"\nAirflow UI: {s.airflow_url}/  login: {s.airflow_admin_user} / {s.airflow_admin_password}")
-    print(f"Hive SQL:   beeline -u jdbc:hive2://{s.hive_host}:{s.hive_port} -n {s.hive_user}")
-    print("Stop with:  pilot stack down")
+    say(manager.format_table(states))
+    say(f"\n== 2/3 running DAG {DAG_ID} for {spec.date}, {spec.cars} cars, seed {spec.seed} "
+        f"through the Airflow scheduler")
+    started = time.monotonic()
+    client, run_id = trigger_run(s, spec)
+    say(f"  run {run_id}: follow it at {s.airflow_url}/dags/{DAG_ID}/runs/{run_id}")
+    run = client.wait_for_run(DAG_ID, run_id, timeout=args.timeout, progress=say)
+    elapsed = time.monotonic() - started
+    if run["state"] != "success":
+        say(f"\nThe run ended {run['state']} after {elapsed:.0f} s.")
+        report_failure(s, client, run_id)
+        return 1
+    say(f"  finished in {elapsed:.0f} s")
+    say("\n== 3/3 summary")
+    say(format_summary(pipeline.summarize(spec, s)))
+    say(how_to_query(s))
     return 0
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = []
+    for section, values in summary.items():
+        lines.append(f"{section}:")
+        if isinstance(values, dict):
+            width = max((len(str(k)) for k in values), default=0)
+            lines += [f"  {str(k).ljust(width)}  {v}" for k, v in values.items()]
+        elif isinstance(values, list):
+            lines += [f"  {v}" for v in values] or ["  (none)"]
+        else:
+            lines.append(f"  {values}")
+    return "\n".join(lines)
+
+
+def how_to_query(s: Settings) -> str:
+    from stack.services.hive import spark_home
+
+    beeline = spark_home() / "bin" / "beeline"
+    example = "SELECT car_number, check_labels FROM managed_smartcar_emergency_check_info LIMIT 10"
+    return "\n".join([
+        "",
+        "Query the marts with Hive SQL:",
+        f'  pilot sql "{example}"',
+        f"  {beeline} -u jdbc:hive2://{s.hive_host}:{s.hive_port} -n {s.hive_user} -e 'SHOW TABLES'",
+        f"Airflow UI: {s.airflow_url}/  login: {s.airflow_admin_user} / {s.airflow_admin_password}",
+        "Stop everything: pilot stack down",
+    ])

@@ -17,8 +17,10 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v krb5-config >/dev/null 2>&1 || missing+=(libkrb5-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-# Headless browser for the Airflow UI test (Playwright drives the Debian build, no download).
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Test-only: the headless browser of the Airflow UI test (Playwright drives the Debian build).
+test_missing=()
+command -v chromium >/dev/null 2>&1 || test_missing+=(chromium)
+missing+=("${test_missing[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Unit tests import Airflow: keep its home (airflow.cfg, logs) out of the user's ~/airflow, and
+# let DAG files import the plugins folder as Airflow does.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pilot-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 

@@ -48,14 +48,14 @@ class HBaseHook(BaseHook):
 
     def count_rows(self, table: str | None = None, row_prefix: bytes | None = None) -> int:
         """Rows of a table (or of one prefix), scanning keys only."""
-        scan = self.table(table).scan(row_prefix=row_prefix, filter=b"FirstKeyOnlyFilter() AND KeyOnlyFilter()",
-                                      batch_size=5000)
+        scan = self.table(table).scan(row_prefix=row_prefix, batch_size=5000,
+                                      filter=b"FirstKeyOnlyFilter() AND KeyOnlyFilter()")
         return sum(1 for _ in scan)
 
     def test_connection(self) -> tuple[bool, str]:
         try:
             tables = self.get_conn().tables()
-        except Exception as exc:  # noqa: BLE001 - reported to the UI as text
+        except Exception as exc:
             return False, f"HBase Thrift not reachable: {exc}"
         return True, f"connected; tables: {', '.join(t.decode() for t in tables)}"
 

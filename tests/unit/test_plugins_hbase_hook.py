@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from smartcar_plugins.hbase_hook import HBaseHook  # noqa: E402
+from smartcar_plugins.hbase_hook import HBaseHook
 
 
 @pytest.fixture

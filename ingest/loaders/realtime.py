@@ -1,0 +1,309 @@
+"""The real-time loader: ``SmartCar-Topic`` into HBase ``DriverCarInfo`` and Redis.
+
+Each poll (up to ``poll_records`` events) is handled as one unit:
+
+1. parse every event (bad ones to ``smartcar-dlq``), build its HBase row (key: :mod:`hbase_keys`),
+   keep the newest event per car, and feed the overspeed windows (:mod:`windows`);
+2. send all rows to HBase (``mutateRows``, a few thousand rows per call);
+3. write closed windows' alerts, window progress and latest states in one Redis transaction;
+4. flush dead letters, then commit per partition the offset of the first event of the oldest
+   still-open window (or the next offset when none is open), with the consumed end offset as
+   commit metadata (so a restart knows which rejected records already went to the DLQ).
+
+A service that is away (HBase Thrift, Redis) is retried with backoff and a "waiting for ..."
+line; nothing is committed before the write went through, so nothing is lost. SIGTERM finishes
+the current poll, commits and exits; open windows are rebuilt from Kafka by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import TopicPartition
+from kafka.errors import CommitFailedError, RebalanceInProgressError
+
+from ingest.loaders.dead_letters import DeadLetterSender
+from ingest.loaders.hbase_sink import HBaseSink, MutationCache
+from ingest.loaders.kafka_source import (
+    Listener,
+    commit,
+    committed_metadata,
+    end_offsets,
+    lag,
+    make_consumer,
+)
+from ingest.loaders.progress import Latencies, Ticker, TopicCounts
+from ingest.loaders.redis_sink import RedisSink
+from ingest.loaders.retry import Backoff
+from ingest.loaders.windows import Closed, OverspeedWindows, WindowStats
+from ingest.records import Rejected, parse_drive_line
+from pilot.settings import Settings
+
+log = logging.getLogger(__name__)
+LATENCY_STRIDE = 10  # sample every 10th put for the produce -> HBase latency
+
+
+@dataclass(frozen=True)
+class RealtimeOptions:
+    group: str = "pilot-realtime-loader"
+    bounded: bool = False
+    poll_records: int = 20_000
+    poll_timeout_ms: int = 100
+    grace_seconds: int = 60  # event time: close a stopped car's window this long after it ended
+    idle_close_seconds: float = 10.0  # wall clock: close a silent partition's windows (continuous)
+    progress_seconds: float = 10.0
+    service_timeout: float | None = None
+    rows_per_call: int = 2000
+
+
+@dataclass
+class RealtimeReport:
+    counts: TopicCounts = field(default_factory=TopicCounts)
+    windows: WindowStats = field(default_factory=WindowStats)
+    alerts: int = 0
+    dead_letters_sent: int = 0
+    dead_letters_replayed: int = 0  # rejected again after a restart; their DLQ record exists already
+    seconds: float = 0.0
+    put_latency: Latencies = field(default_factory=Latencies)
+    alert_latency: Latencies = field(default_factory=Latencies)
+
+    def describe(self) -> str:
+        c, w = self.counts, self.windows
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.reasons.items()))
+        rate = c.consumed / max(self.seconds, 1e-9)
+        lines = [
+            f"  consumed {c.consumed:,} = written to HBase {c.written:,} + rejected {c.rejected:,}"
+            + (f" ({reasons})" if reasons else ""),
+            f"  windows: {w.windowed:,} events windowed, {w.duplicates:,} duplicate timestamps, "
+            f"{w.late:,} late (window already closed); {w.closed:,} windows closed, {w.alerts:,} alerts",
+            f"  {rate:,.0f} events/s over {self.seconds:.1f} s",
+        ]
+        for name, lat in (("produce->HBase", self.put_latency), ("window close->Redis", self.alert_latency)):
+            summary = lat.summary()
+            if summary["n"]:
+                lines.append(f"  latency {name}: p50 {summary['p50'] * 1000:.0f} ms, "
+                             f"p99 {summary['p99'] * 1000:.0f} ms (n={summary['n']:,})")
+        return "\n".join(lines)
+
+
+class RealtimeLoader:
+    def __init__(self, s: Settings, options: RealtimeOptions = RealtimeOptions(),
+                 stop: threading.Event | None = None, hbase: HBaseSink | None = None,
+                 redis_sink: RedisSink | None = None, dead_letters: DeadLetterSender | None = None,
+                 consumer_factory: Callable[[Listener], Any] | None = None) -> None:
+        self.s = s
+        self.options = options
+        self.stop = stop or threading.Event()
+        backoff = Backoff(timeout=options.service_timeout)
+        self.hbase = hbase or HBaseSink(s, backoff, self.stop, options.rows_per_call)
+        self.redis = redis_sink or RedisSink(s, options.group, backoff, self.stop)
+        self.dlq = dead_letters or DeadLetterSender(s, "loader:realtime")
+        self.windows = OverspeedWindows(s.overspeed_window_seconds, s.overspeed_speed_kmh,
+                                        options.grace_seconds)
+        self.mutations = MutationCache(s.hbase_family)
+        self.report = RealtimeReport(windows=self.windows.stats)
+        self.next_offset: dict[TopicPartition, int] = {}
+        self.replay_end: dict[TopicPartition, int] = {}  # consumed end at the last commit (metadata)
+        self.last_activity: dict[int, float] = {}
+        self.committed: dict[TopicPartition, tuple[int, int]] = {}  # (offset, consumed end)
+        self.assigned: set[TopicPartition] = set()
+        self.pending_assigned: set[TopicPartition] = set()
+        self._consumer_factory = consumer_factory
+        self.consumer: Any = None
+
+    # ---- rebalance ----------------------------------------------------------------------------
+    def _on_assigned(self, parts: set[TopicPartition]) -> None:
+        """Network thread: note only; :meth:`_activate` runs in the main loop."""
+        self.pending_assigned |= parts
+
+    def _activate(self) -> None:
+        """Load window progress and the last commit's metadata of newly assigned partitions."""
+        parts, self.pending_assigned = self.pending_assigned, set()
+        self.windows.load_closed_through(self.redis.load_closed_through())
+        self.assigned |= parts
+        for tp in parts:
+            offset, metadata = committed_metadata(self.consumer, tp)
+            self.replay_end[tp] = _metadata_end(metadata)
+            self.last_activity[tp.partition] = time.monotonic()
+            log.info("assigned %s/%d: resuming at %s%s", tp.topic, tp.partition,
+                     "the earliest offset" if offset is None else f"offset {offset}",
+                     f" (replaying up to {self.replay_end[tp]} to rebuild open windows)"
+                     if offset is not None and self.replay_end[tp] > offset else "")
+
+    def _on_revoked(self, parts: set[TopicPartition]) -> None:
+        """Network thread: everything polled so far is written and committed; forget the windows."""
+        self.assigned -= parts
+        self.pending_assigned -= parts
+        for tp in parts:
+            self.windows.drop_partition(tp.partition)
+            for state in (self.next_offset, self.replay_end, self.committed):
+                state.pop(tp, None)
+            self.last_activity.pop(tp.partition, None)
+
+    # ---- one poll -----------------------------------------------------------------------------
+    def _process(self, polled: dict[TopicPartition, list[Any]], ends: dict[TopicPartition, int],
+                 now: float) -> tuple[list[Any], list[int], dict[str, tuple[str, str, str]], list[Closed]]:
+        rows: list[Any] = []
+        stamps: list[int] = []
+        latest: dict[str, tuple[str, str, str]] = {}
+        closed: list[Closed] = []
+        counts = self.report.counts
+        row = self.mutations.row
+        add = self.windows.add
+        for tp, records in polled.items():
+            if tp not in self.assigned:
+                continue  # revoked meanwhile
+            end = ends.get(tp) if ends else None
+            replay_end = self.replay_end.get(tp, 0)
+            partition = tp.partition
+            last = None
+            for record in records:
+                if end is not None and record.offset >= end:
+                    break
+                last = record.offset
+                counts.consumed += 1
+                try:
+                    fields = parse_drive_line(record.value)
+                except Rejected as exc:
+                    counts.rejected += 1
+                    counts.reasons[exc.reason] += 1
+                    if record.offset >= replay_end:
+                        self.dlq.send(record, exc)
+                        self.report.dead_letters_sent += 1
+                    else:
+                        self.report.dead_letters_replayed += 1
+                    continue
+                rows.append(row(fields))
+                stamps.append(record.timestamp)
+                ts, car = fields[0], fields[1]
+                previous = latest.get(car)
+                if previous is None or ts > previous[2]:
+                    latest[car] = (fields[6], fields[7], ts)
+                done = add(partition, record.offset, car, ts, int(fields[6]), record.timestamp)
+                if done is not None:
+                    closed.append(done)
+            if last is not None:
+                self.next_offset[tp] = last + 1
+                self.last_activity[partition] = now
+        return rows, stamps, latest, closed
+
+    def _timed_out(self, now: float) -> list[Closed]:
+        closed = self.windows.close_expired()
+        if not self.options.bounded:
+            open_partitions = {w.partition for w in self.windows.open_windows()}
+            for partition in open_partitions:
+                if now - self.last_activity.get(partition, now) >= self.options.idle_close_seconds:
+                    closed.extend(self.windows.close_partition(partition))
+        return closed
+
+    def _write(self, rows: list[Any], stamps: list[int], latest: dict[str, tuple[str, str, str]],
+               closed: list[Closed]) -> None:
+        """Sink thread: Redis (alerts first, they are small and latency-bound), HBase, DLQ."""
+        self.redis.write(closed, latest)
+        alerted_ms = time.time() * 1000
+        for c in closed:
+            if c.alert and c.closed_by_ms is not None:
+                self.report.alert_latency.add((alerted_ms - c.closed_by_ms) / 1000)
+        self.report.alerts += sum(1 for c in closed if c.alert)
+        self.hbase.send(rows)
+        visible_ms = time.time() * 1000
+        lat = self.report.put_latency
+        for stamp in stamps[::LATENCY_STRIDE]:
+            lat.add((visible_ms - stamp) / 1000)
+        self.report.counts.written += len(rows)
+        self.dlq.flush()
+
+    def _safe_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
+        """Now, after a poll was processed: per partition (offset safe to commit, consumed end)."""
+        by_partition = {tp.partition: off for tp, off in self.next_offset.items()}
+        safe = self.windows.commit_offsets(by_partition)
+        return {tp: (safe[tp.partition], end) for tp, end in self.next_offset.items()}
+
+    def _commit(self, offsets: dict[TopicPartition, tuple[int, int]]) -> None:
+        changed = {tp: pair for tp, pair in offsets.items()
+                   if tp in self.assigned and self.committed.get(tp) != pair}
+        if not changed:
+            return
+        metadata = {tp: json.dumps({"end": end}) for tp, (_o, end) in changed.items()}
+        try:
+            commit(self.consumer, {tp: o for tp, (o, _e) in changed.items()}, metadata)
+        except (CommitFailedError, RebalanceInProgressError) as exc:
+            # The data is written; the partition moved on, its new owner replays from the last commit.
+            log.warning("commit skipped after a rebalance (%s); the data is written, a replay is harmless",
+                        exc)
+            return
+        self.committed.update(changed)
+
+    def _complete(self, unit: tuple[Future[None], dict[TopicPartition, tuple[int, int]]]) -> None:
+        """Wait for a unit's writes, then commit the offsets computed when it was processed."""
+        future, offsets = unit
+        future.result()
+        self._commit(offsets)
+
+    def _bounded_done(self, ends: dict[TopicPartition, int]) -> bool:
+        assigned = self.consumer.assignment()
+        return bool(assigned) and all(self.consumer.position(tp) >= ends.get(tp, 0) for tp in assigned)
+
+    def _lag_text(self) -> str:
+        behind = lag(self.consumer)
+        return (f"lag {'?' if behind is None else f'{behind:,}'}, {len(self.windows.open):,} open windows, "
+                f"{self.report.alerts:,} alerts")
+
+    # ---- main loop ----------------------------------------------------------------------------
+    def run(self) -> RealtimeReport:
+        started = time.monotonic()
+        self.hbase.ensure_connected()
+        listener = Listener(self._on_assigned, self._on_revoked)
+        if self._consumer_factory is not None:
+            self.consumer = self._consumer_factory(listener)
+        else:
+            self.consumer = make_consumer(self.s, self.options.group, [self.s.topic_drive], listener)
+        ends = end_offsets(self.consumer, [self.s.topic_drive]) if self.options.bounded else {}
+        ticker = Ticker("realtime loader", self.options.progress_seconds)
+        # Writes of poll N (one sink thread) overlap with fetching and parsing poll N+1; the
+        # offsets of N are committed only once its writes are done.
+        sink = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-sink")
+        in_flight: tuple[Future[None], dict[TopicPartition, tuple[int, int]]] | None = None
+        try:
+            while not self.stop.is_set():
+                polled = self.consumer.poll(timeout_ms=self.options.poll_timeout_ms,
+                                            max_records=self.options.poll_records)
+                if self.pending_assigned:
+                    self._activate()
+                now = time.monotonic()
+                rows, stamps, latest, closed = self._process(polled, ends, now)
+                closed.extend(self._timed_out(now))
+                finished = self.options.bounded and self._bounded_done(ends)
+                if finished:
+                    closed.extend(self.windows.close_all())
+                offsets = self._safe_offsets()
+                if in_flight is not None:
+                    self._complete(in_flight)
+                in_flight = (sink.submit(self._write, rows, stamps, latest, closed), offsets)
+                ticker.maybe(self.report.counts.consumed, self._lag_text)
+                if finished:
+                    break
+            if in_flight is not None:
+                self._complete(in_flight)
+                in_flight = None
+        finally:
+            sink.shutdown(wait=True)
+            self.consumer.close(autocommit=False)
+            self.dlq.close()
+            self.hbase.close()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+
+def _metadata_end(metadata: str) -> int:
+    try:
+        return int(json.loads(metadata).get("end", 0)) if metadata else 0
+    except (ValueError, AttributeError):
+        return 0

@@ -1,0 +1,27 @@
+"""Defaults shared by the DAG files: retries, timeouts and the run parameters a user sets in the UI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Param
+
+START_DATE = datetime(2020, 1, 1, tzinfo=UTC)
+
+DEFAULT_ARGS = {
+    "owner": "smartcar-pilot",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=5),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+RUN_PARAMS = {
+    "date": Param("", type="string", pattern=r"^([0-9]{8})?$",
+                  description="Business date yyyyMMdd; empty = the run's logical date"),
+    "cars": Param(100, type="integer", minimum=1, maximum=2600, description="Fleet size"),
+    "seed": Param(42, type="integer", minimum=0, description="Simulator seed (same seed = same data)"),
+    "rate": Param(0, type="number", minimum=0,
+                  description="Live driving events per second into Kafka; 0 = as fast as possible"),
+}

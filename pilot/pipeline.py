@@ -1,0 +1,192 @@
+"""The pipeline's stages for one run (a business date, a fleet size, a seed), as plain functions.
+
+Airflow tasks and `pilot demo` call these; each stage is idempotent on its partition and returns
+a small JSON-able summary (what Airflow shows as the task's return value).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pilot.errors import PilotError
+from pilot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_CARS = 2600
+
+
+def _valid_date(text: str) -> str:
+    try:
+        datetime.strptime(text, "%Y%m%d")
+    except (TypeError, ValueError):
+        raise PilotError(f"date must be a real yyyyMMdd date, got {text!r}") from None
+    if len(text) != 8:
+        raise PilotError(f"date must be a real yyyyMMdd date, got {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one pipeline run works on. The collection date (wrk_date) is the run's date."""
+
+    date: str
+    cars: int = 100
+    seed: int = 42
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        _valid_date(self.date)
+        if not 1 <= int(self.cars) <= MAX_CARS:
+            raise PilotError(f"cars must be 1..{MAX_CARS}, got {self.cars}")
+        if int(self.seed) < 0:
+            raise PilotError(f"seed must not be negative, got {self.seed}")
+        if float(self.rate) < 0:
+            raise PilotError(f"rate must not be negative, got {self.rate}")
+
+    @property
+    def month(self) -> str:
+        return self.date[:6]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
+        return cls(date=str(data["date"]), cars=int(data["cars"]), seed=int(data["seed"]),
+                   rate=float(data.get("rate") or 0))
+
+    def work_dir(self, s: Settings) -> Path:
+        return s.path("runs", f"{self.date}-c{self.cars}-s{self.seed}")
+
+    def sim_dir(self, s: Settings) -> Path:
+        return self.work_dir(s) / "sim"
+
+    def spool_dir(self, s: Settings) -> Path:
+        return self.work_dir(s) / "spool"
+
+
+def plan_run(params: dict[str, Any], logical_date: datetime | None = None) -> RunSpec:
+    """The run's spec from the DAG params; an empty date means the run's logical date."""
+    date = str(params.get("date") or "").strip()
+    if not date:
+        if logical_date is None:
+            raise PilotError("no date given and the run has no logical date; set the `date` param")
+        date = logical_date.strftime("%Y%m%d")
+    return RunSpec(date=date, cars=int(params.get("cars", 100)), seed=int(params.get("seed", 42)),
+                   rate=float(params.get("rate") or 0))
+
+
+def simulate(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """Reference files, the day's status log and driving log, and the ground truth (deterministic)."""
+    from ingest.simulator import simulate_day
+
+    s = s or get_settings()
+    out = spec.sim_dir(s)
+    result = simulate_day(out, spec.date, cars=spec.cars, seed=spec.seed, quiet=True)
+    return {"dir": str(out), **_jsonable(result)}
+
+
+def ground_truth(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    import json
+
+    s = s or get_settings()
+    path = spec.sim_dir(s) / f"ground_truth_{spec.date}.json"
+    if not path.is_file():
+        raise PilotError(f"no ground truth at {path}; run the simulate stage first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def collect_status(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """Drop the day's status file into the run's spool dir (rename-in) and collect it once."""
+    from ingest.collectors.connect import prepare_kafka
+    from ingest.collectors.outbox import Outbox
+    from ingest.collectors.spool import SpoolCollector, SpoolOptions
+    from ingest.records import read_known_cars
+
+    s = s or get_settings()
+    source = spec.sim_dir(s) / f"SmartCarStatusInfo_{spec.date}.txt"
+    if not source.is_file():
+        raise PilotError(f"no status file at {source}; run the simulate stage first")
+    spool = spec.spool_dir(s)
+    spool.mkdir(parents=True, exist_ok=True)
+    part = spool / f"{source.name}.part"
+    shutil.copyfile(source, part)
+    part.replace(spool / source.name)
+    prepare_kafka(s, "the status collector")
+    opts = SpoolOptions(directory=spool, wrk_date=spec.date, once=True,
+                        known_cars=read_known_cars(spec.sim_dir(s) / "CarMaster.txt"))
+    outbox = Outbox(s, "the status collector")
+    try:
+        report = SpoolCollector(s, opts, outbox).run()
+    finally:
+        outbox.close()
+    return report.as_dict()
+
+
+def collect_drive(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """The simulator's driving events for the day, produced live into the driving topic."""
+    from ingest.collectors.connect import prepare_kafka
+    from ingest.collectors.live import LiveOptions, run_live
+
+    s = s or get_settings()
+    prepare_kafka(s, "the live producer")
+    opts = LiveOptions(date=spec.date, cars=spec.cars, seed=spec.seed, rate=spec.rate or None)
+    return run_live(s, opts).as_dict()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def upload_reference(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """The car master and the month's purchase list into their HDFS folders (overwrite)."""
+    from ingest.loaders.reference import upload_reference as upload
+
+    s = s or get_settings()
+    uploaded = upload(s, spec.sim_dir(s))
+    return {"uploaded": [{"local": u.local, "hdfs": u.hdfs, "bytes": u.bytes} for u in uploaded]}
+
+
+def load_batch(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """Bounded batch load: both topics up to the end offsets seen at start, into HDFS partitions."""
+    from ingest.loaders.batch import BatchLoader, BatchOptions
+
+    s = s or get_settings()
+    report = BatchLoader(s, BatchOptions(bounded=True, service_timeout=600.0)).run()
+    if not report.reconciles():
+        raise PilotError(f"batch loader counts do not reconcile:\n{report.describe()}")
+    log.info("batch loader:\n%s", report.describe())
+    return {"topics": {t: c.as_dict() for t, c in report.topics.items()}, "files": report.files,
+            "bytes": report.bytes, "seconds": round(report.seconds, 1)}
+
+
+def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
+    """Bounded real-time load: the driving topic into HBase and Redis up to the end offsets.
+
+    A bounded run per pipeline run (rather than supervising a long-running loader) keeps every
+    task a transaction with a clear end: the DAG knows when HBase and Redis hold the whole day.
+    `pilot load realtime` (continuous) is the service mode for live streams.
+    """
+    from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
+
+    s = s or get_settings()
+    report = RealtimeLoader(s, RealtimeOptions(bounded=True, service_timeout=600.0)).run()
+    if not report.counts.reconciles():
+        raise PilotError(f"real-time loader counts do not reconcile:\n{report.describe()}")
+    log.info("real-time loader:\n%s", report.describe())
+    return {"counts": report.counts.as_dict(), "alerts": report.alerts,
+            "seconds": round(report.seconds, 1)}
