@@ -169,7 +169,7 @@ def cleanup(s: Settings, date: str, cars: list[str], groups: list[str]) -> None:
     import redis
 
     r = redis.Redis(host=s.redis_host, port=s.redis_port, password=s.redis_password, db=s.redis_db)
-    r.delete(date, *(closed_key(g) for g in groups))
+    r.delete(date, *(closed_key(g, date) for g in groups))
     conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
     try:
         table = conn.table(s.hbase_table)

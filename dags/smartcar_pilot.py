@@ -77,7 +77,7 @@ def smartcar_pilot() -> None:
         return pipeline.load_realtime(pipeline.RunSpec.from_dict(run))
 
     def mart_task(mart: str):
-        @task(task_id=f"build_{mart}", outlets=[MARTS[mart]])
+        @task(task_id=f"build_{mart}", outlets=[MARTS[mart]], pool="hive_sql")
         def build(run: dict) -> dict:
             from pilot import pipeline
 
@@ -94,11 +94,11 @@ def smartcar_pilot() -> None:
 
         return export
 
-    @task(trigger_rule="all_done")
-    def summary(run: dict) -> dict:
+    @task
+    def summary(run: dict, stages: dict) -> dict:
         from pilot import pipeline
 
-        return pipeline.summarize(pipeline.RunSpec.from_dict(run))
+        return pipeline.summarize(pipeline.RunSpec.from_dict(run), stages)
 
     run = plan()
     sim = simulate(run)
@@ -116,13 +116,15 @@ def smartcar_pilot() -> None:
               built["managed_smartcar_item_buylist_info"]]
     built["managed_smartcar_status_info"] >> built["managed_smartcar_emergency_check_info"]
     built["managed_smartcar_drive_info"] >> built["managed_smartcar_symptom_info"]
-    exported = []
+    exported = {}
     for mart, build in built.items():
-        exp = export_task(mart)(run)
-        build >> exp
-        exported.append(exp)
-    done = summary(run)
-    [*exported, realtime] >> done
+        exported[mart] = export_task(mart)(run)
+        build >> exported[mart]
+    stages = {"collect_status": status, "collect_drive": drive, "load_batch": batch,
+              "load_realtime": realtime,
+              **{f"build_{m}": b for m, b in built.items()},
+              **{f"export_{m}": e for m, e in exported.items()}}
+    summary(run, stages)
 
 
 smartcar_pilot()

@@ -91,6 +91,12 @@ class AirflowClient:
                                       f"{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=200")
         return result.get("task_instances", [])
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        result = self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns/"
+                                      f"{urllib.parse.quote(run_id, safe='')}/taskInstances/"
+                                      f"{urllib.parse.quote(task_id)}/xcomEntries/{urllib.parse.quote(key)}")
+        return result.get("value")
+
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float,
                      progress: Callable[[str], None] | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -17,6 +17,9 @@ PLUGGABLE_COMMANDS = (
     "ingest.simulator.cli",
     "ingest.collectors.cli",
     "ingest.loaders.cli",
+    "marts.cli",
+    "marts.sql_cli",
+    "export.cli",
 )
 
 

@@ -49,7 +49,6 @@ def report_failure(s: Settings, client: AirflowClient, run_id: str) -> None:
 
 
 def run_demo(s: Settings, args: argparse.Namespace) -> int:
-    from pilot import pipeline
     from stack import manager
 
     spec = RunSpec(date=args.date, cars=args.cars, seed=args.seed, rate=getattr(args, "rate", 0) or 0)
@@ -69,7 +68,12 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
         return 1
     say(f"  finished in {elapsed:.0f} s")
     say("\n== 3/3 summary")
-    say(format_summary(pipeline.summarize(spec, s)))
+    summary = client.xcom(DAG_ID, run_id, "summary")
+    if isinstance(summary, str):
+        import json
+
+        summary = json.loads(summary)
+    say(format_summary(summary))
     say(how_to_query(s))
     return 0
 

@@ -6,8 +6,12 @@ a small JSON-able summary (what Airflow shows as the task's return value).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import sys
+import types
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -190,3 +194,108 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     log.info("real-time loader:\n%s", report.describe())
     return {"counts": report.counts.as_dict(), "alerts": report.alerts,
             "seconds": round(report.seconds, 1)}
+
+
+def build_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str, Any]:
+    """Build one mart's partition for the run's date with its data-quality gates (Hive SQL)."""
+    from marts.runner import build_marts
+
+    s = s or get_settings()
+    results = build_marts(spec.date, [mart], settings=s, log=log.info)
+    return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
+                     "seconds": round(r.seconds, 1)} for r in results}
+
+
+def export_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str, Any]:
+    """Export one mart partition to PostgreSQL (staged, swapped in one transaction, verified)."""
+    from export.plan import ExportRequest
+    from export.runner import run_export
+    from marts.catalog import get_mart
+
+    s = s or get_settings()
+    partition = spec.month if get_mart(mart).monthly else spec.date
+    with _spawn_safe_main():
+        result = run_export(ExportRequest(mart=mart, biz_date=partition), s, log=log.info)
+    return {"mart": result.mart, "target": result.target, "partition": result.partition,
+            "mode": result.mode, "rows": result.rows, "checksum": str(result.checksum),
+            "seconds": round(result.seconds, 1)}
+
+
+@contextlib.contextmanager
+def _spawn_safe_main() -> Iterator[None]:
+    """Let `spawn` worker processes start inside an Airflow task.
+
+    A spawned child re-runs the parent's main script; in an Airflow task that is the `airflow`
+    command, whose start-up needs the metadata database that task processes are not given. A
+    main module without a file (as in an interactive session) is not re-run.
+    """
+    real_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real_main
+
+
+def top_overspeed_cars(spec: RunSpec, s: Settings, n: int = 5) -> list[tuple[str, int]]:
+    """Cars with the most overspeed windows on the run's date, from the Redis alert set."""
+    import redis
+
+    client = redis.Redis(host=s.redis_host, port=s.redis_port, password=s.redis_password, db=s.redis_db)
+    counts: dict[str, int] = {}
+    for member in client.smembers(spec.date):
+        car = member.decode().split("-", 1)[0]
+        counts[car] = counts.get(car, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def cars_needing_inspection(spec: RunSpec, s: Settings, limit: int = 20) -> list[tuple[str, str]]:
+    """Cars of the exported emergency-check mart for the run's date, with their checks."""
+    import psycopg2
+
+    with psycopg2.connect(s.postgres_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT car_number, checks FROM public.smartcar_emergency_check_info "
+                    "WHERE biz_date = to_date(%s, 'YYYYMMDD') "
+                    "ORDER BY check_count DESC, car_number LIMIT %s", (spec.date, limit))
+        return [(car, checks) for car, checks in cur.fetchall()]
+
+
+def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,
+              s: Settings | None = None) -> dict[str, Any]:
+    """What the run did, stage by stage, plus the headline answers (for the demo and the DAG)."""
+    s = s or get_settings()
+    stages = stages or {}
+    truth = ground_truth(spec, s)
+    totals = truth.get("totals", {})
+    summary: dict[str, Any] = {
+        "1. run": {"date": spec.date, "cars": spec.cars, "seed": spec.seed},
+        "2. records per stage": {
+            "simulated status lines": totals.get("status_records"),
+            "simulated driving events": totals.get("drive_records"),
+        },
+    }
+    per_stage = summary["2. records per stage"]
+    if "collect_status" in stages:
+        c = stages["collect_status"]
+        per_stage["status collected (produced / rejected)"] = f"{c.get('produced')} / {c.get('rejected')}"
+    if "collect_drive" in stages:
+        per_stage["driving events produced live"] = stages["collect_drive"].get("produced")
+    if "load_batch" in stages:
+        for topic, c in stages["load_batch"].get("topics", {}).items():
+            per_stage[f"batch-loaded from {topic} (written / rejected)"] = f"{c['written']} / {c['rejected']}"
+    if "load_realtime" in stages:
+        c = stages["load_realtime"]["counts"]
+        per_stage["real-time loaded to HBase (written / rejected)"] = f"{c['written']} / {c['rejected']}"
+        per_stage["overspeed alerts written"] = stages["load_realtime"].get("alerts")
+    marts = {k: v for k, v in stages.items() if k.startswith("build_")}
+    if marts:
+        summary["3. mart rows"] = {name: info["rows"] for result in marts.values()
+                                for name, info in result.items()}
+    exports = {k: v for k, v in stages.items() if k.startswith("export_")}
+    if exports:
+        summary["4. rows exported to PostgreSQL"] = {e["target"]: e["rows"] for e in exports.values()}
+    summary["5. top overspeed cars (30 s windows above the limit)"] = [
+        f"{car}: {windows} window(s)" for car, windows in top_overspeed_cars(spec, s)]
+    summary["6. cars needing inspection"] = [f"{car}: {checks}"
+                                          for car, checks in cars_needing_inspection(spec, s)]
+    return summary

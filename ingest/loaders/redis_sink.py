@@ -7,8 +7,10 @@ Keys:
 * ``car:<car_number>`` (a hash): ``speed``, ``area``, ``time`` of the car's newest event. Written
   by a small Lua script that compares ``time`` first, so an older event (a replay, a late
   duplicate) never overwrites a newer state, atomically on the server.
-* ``pilot:realtime:<group>:closed`` (a hash): car -> start of the car's last closed window. Kept
-  so a restarted loader does not evaluate a window twice on partial data (see :mod:`windows`).
+* ``pilot:realtime:<group>:closed:<yyyyMMdd>`` (a hash per event day): car -> start of the car's
+  last closed window that day, expiring with the alerts. Kept so a restarted loader does not
+  evaluate a window twice on partial data (see :mod:`windows`); per day, so a backfill of an
+  earlier day is not mistaken for a replay.
 
 One poll's writes go in one ``MULTI``/``EXEC`` pipeline: alerts and window progress land
 together or not at all.
@@ -41,8 +43,12 @@ def latest_key(car: str) -> str:
     return f"car:{car}"
 
 
-def closed_key(group: str) -> str:
-    return f"pilot:realtime:{group}:closed"
+def closed_key(group: str, day: str) -> str:
+    return f"pilot:realtime:{group}:closed:{day}"
+
+
+def closed_keys_pattern(group: str) -> str:
+    return f"pilot:realtime:{group}:closed:*"
 
 
 def retry_errors() -> tuple[type[BaseException], ...]:
@@ -61,7 +67,7 @@ class RedisSink:
             host=s.redis_host, port=s.redis_port, db=s.redis_db, password=s.redis_password or None,
             socket_timeout=15, socket_connect_timeout=5, decode_responses=True)
         self.ttl = s.alert_ttl_days * 86_400
-        self.closed_key = closed_key(group)
+        self.group = group
         self.backoff = backoff
         self.stop = stop
         self.errors = retry_errors()
@@ -71,8 +77,14 @@ class RedisSink:
     def _retry(self, action: Any) -> Any:
         return with_retry(action, "Redis", self.address, self.errors, self.backoff, stop=self.stop)
 
-    def load_closed_through(self) -> dict[str, str]:
-        return self._retry(lambda: self.client.hgetall(self.closed_key))
+    def load_closed_through(self) -> list[tuple[str, str]]:
+        def load() -> list[tuple[str, str]]:
+            pairs: list[tuple[str, str]] = []
+            for key in self.client.scan_iter(match=closed_keys_pattern(self.group), count=1000):
+                pairs.extend(self.client.hgetall(key).items())
+            return pairs
+
+        return self._retry(load)
 
     def write(self, closed: Iterable[Closed], latest: dict[str, tuple[str, str, str]]) -> None:
         """One transaction: alerts (SADD + EXPIRE), window progress, newer-only latest states."""
@@ -80,7 +92,9 @@ class RedisSink:
         if not closed and not latest:
             return
         alerts = [c for c in closed if c.alert]
-        progress = {c.car: c.start for c in closed}  # later closes of a car come later in the list
+        progress: dict[str, dict[str, str]] = {}  # day -> car -> start; later closes come later
+        for c in closed:
+            progress.setdefault(c.day, {})[c.car] = c.start
 
         def run() -> None:
             pipe = self.client.pipeline(transaction=True)
@@ -90,8 +104,10 @@ class RedisSink:
                 days.add(c.day)
             for day in sorted(days):
                 pipe.expire(day, self.ttl)
-            if progress:
-                pipe.hset(self.closed_key, mapping=progress)
+            for day, starts in sorted(progress.items()):
+                key = closed_key(self.group, day)
+                pipe.hset(key, mapping=starts)
+                pipe.expire(key, self.ttl)
             script = self.latest_script
             for car, (speed, area, when) in latest.items():
                 script(keys=[latest_key(car)], args=[speed, area, when], client=pipe)

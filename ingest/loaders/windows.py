@@ -120,17 +120,20 @@ class OverspeedWindows:
         self.threshold = threshold
         self.grace = grace_seconds
         self.open: dict[str, Window] = {}
-        self.closed_through: dict[str, int] = {}
+        # (car, day number) -> start of the car's last closed window that day. Per day, so that
+        # loading an earlier day after a later one (a backfill) is not taken for a replay.
+        self.closed_through: dict[tuple[str, int], int] = {}
         self.watermark: dict[int, int] = {}
         self.stats = WindowStats()
 
     # ---- state from the store ---------------------------------------------------------------
-    def load_closed_through(self, labels: dict[str, str]) -> None:
-        """``car -> yyyyMMddHHmmss`` start of the car's last closed window (persisted in Redis)."""
-        for car, text in labels.items():
+    def load_closed_through(self, labels: Iterable[tuple[str, str]]) -> None:
+        """``(car, yyyyMMddHHmmss)``: the start of a car's last closed window of a day (from Redis)."""
+        for car, text in labels:
             seconds = event_seconds(text)
-            if seconds > self.closed_through.get(car, -1):
-                self.closed_through[car] = seconds
+            key = (car, seconds // DAY)
+            if seconds > self.closed_through.get(key, -1):
+                self.closed_through[key] = seconds
 
     # ---- events -------------------------------------------------------------------------------
     def add(self, partition: int, offset: int, car: str, ts: str, speed: int,
@@ -153,7 +156,7 @@ class OverspeedWindows:
                 self.stats.late += 1
                 return None
             closed = self._close(window, timestamp_ms)
-        elif start <= self.closed_through.get(car, -1):
+        elif start <= self.closed_through.get((car, start // DAY), -1):
             self.stats.late += 1
             return None
         window = Window(car, start, window_end(start, self.length), partition, offset)
@@ -164,8 +167,9 @@ class OverspeedWindows:
 
     def _close(self, window: Window, timestamp_ms: int | None) -> Closed:
         del self.open[window.car]
-        if window.start > self.closed_through.get(window.car, -1):
-            self.closed_through[window.car] = window.start
+        key = (window.car, window.start // DAY)
+        if window.start > self.closed_through.get(key, -1):
+            self.closed_through[key] = window.start
         alert = window.count > 0 and window.mean > self.threshold
         self.stats.closed += 1
         self.stats.alerts += alert

@@ -78,18 +78,24 @@ def write_passwords_file(s: Settings) -> None:
         json.dump({s.airflow_admin_user: s.airflow_admin_password}, fh)
 
 
+# One Hive SQL statement stream at a time: the Spark Thrift Server is a single local[2] driver,
+# and concurrent DDL on shared views races.
+HIVE_POOL = ("hive_sql", "1", "Hive SQL endpoint (Spark Thrift Server): one mart build at a time")
+
+
 def migrate(s: Settings) -> None:
-    """Create or upgrade the metadata schema (idempotent) and set the admin login."""
+    """Create or upgrade the metadata schema (idempotent), the pools, and set the admin login."""
     write_passwords_file(s)
     env = {**os.environ, **airflow_env(s)}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     log = s.path("logs", "airflow-db-migrate.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        proc = subprocess.run([airflow_bin(), "db", "migrate"], env=env, stdout=out,
-                              stderr=subprocess.STDOUT, check=False, timeout=600)
-    if proc.returncode != 0:
-        raise PilotError(f"`airflow db migrate` failed; see {log}")
+        for command in (["db", "migrate"], ["pools", "set", *HIVE_POOL]):
+            proc = subprocess.run([airflow_bin(), *command], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, check=False, timeout=600)
+            if proc.returncode != 0:
+                raise PilotError(f"`airflow {' '.join(command[:2])}` failed; see {log}")
 
 
 def _component(name: str, args: list[str], ready, prepare=None, ui=None) -> Service:

@@ -127,7 +127,7 @@ def redis_client(s: Settings) -> redis.Redis:
 def cleanup(day: Day, groups: list[str], extra_dates: tuple[str, ...] = ()) -> None:
     s = day.s
     r = redis_client(s)
-    r.delete(day.date, *extra_dates, *(closed_key(g) for g in groups))
+    r.delete(day.date, *extra_dates, *(closed_key(g, d) for g in groups for d in (day.date, *extra_dates)))
     conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=30000)
     try:
         table = conn.table(s.hbase_table)

@@ -286,17 +286,17 @@ class FakeHBase:
 class FakeRedis:
     def __init__(self) -> None:
         self.sets: dict[str, set[str]] = {}
-        self.closed: dict[str, str] = {}
+        self.closed: dict[tuple[str, str], str] = {}
         self.latest: dict[str, tuple[str, str, str]] = {}
 
-    def load_closed_through(self) -> dict[str, str]:
-        return dict(self.closed)
+    def load_closed_through(self) -> list[tuple[str, str]]:
+        return [(car, start) for (car, _), start in self.closed.items()]
 
     def write(self, closed: list[Closed], latest: dict[str, tuple[str, str, str]]) -> None:
         for c in closed:
             if c.alert:
                 self.sets.setdefault(c.day, set()).add(c.member)
-            self.closed[c.car] = c.start
+            self.closed[(c.car, c.day)] = c.start
         for car, state in latest.items():
             if car not in self.latest or self.latest[car][2] < state[2]:
                 self.latest[car] = state

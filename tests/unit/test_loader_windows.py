@@ -142,20 +142,20 @@ def test_crash_at_any_point_and_replay_from_the_commit_gives_the_same_alerts(
     poll = rnd.choice([1, 7, 50, 400])
     w = OverspeedWindows(30, 80.0)
     redis_alerts: set[str] = set()
-    redis_closed: dict[str, str] = {}
+    redis_closed: dict[tuple[str, int], str] = {}
     committed: dict[int, int] = {}
     offset = 0
     while offset < crash:  # polls: process, write Redis, then commit
         end = min(offset + poll, crash)
         _w, alerts, nxt = run(lines, w, offset, end)
         redis_alerts |= alerts
-        for car in list(w.closed_through):
-            redis_closed[car] = label(w.closed_through[car])
+        for key in list(w.closed_through):
+            redis_closed[key] = label(w.closed_through[key])
         committed.update(w.commit_offsets(nxt))
         offset = end
     # restart: new state, closed_through from Redis, replay every partition from its commit
     fresh = OverspeedWindows(30, 80.0)
-    fresh.load_closed_through(redis_closed)
+    fresh.load_closed_through((car, text) for (car, _), text in redis_closed.items())
     start = min(committed.values()) if len(committed) == 3 else 0
     replay = [i for i in range(start, len(lines))
               if i >= committed.get(partition_of(lines[i].split(",")[1]), 0)]
@@ -188,3 +188,18 @@ def test_without_persisted_progress_a_replay_would_see_partial_windows(
     run(lines, fresh, start, len(lines) // 2 + 3)
     rebuilt = fresh.stats.closed + len(fresh.open)
     assert rebuilt > len(w.open)  # windows already closed before the crash were rebuilt (partially)
+
+
+def test_a_later_day_does_not_swallow_a_backfilled_earlier_day() -> None:
+    """Loading 20200322 after 20970924 (a backfill) still evaluates and alerts its windows."""
+    w = OverspeedWindows(30, 80.0)
+    w.load_closed_through([("A0001", "20970924001930")])
+    assert w.add(0, 1, "A0001", "20200322000000", 120) is None
+    assert w.add(0, 2, "A0001", "20200322000002", 100) is None
+    closed = w.add(0, 3, "A0001", "20200322000030", 0)
+    assert closed is not None and closed.alert and closed.member == "A0001-20200322000000"
+    # ... while a replay of the later day itself is still recognised as late
+    replay = OverspeedWindows(30, 80.0)
+    replay.load_closed_through([("A0001", "20970924001930")])
+    assert replay.add(0, 4, "A0001", "20970924001900", 150) is None
+    assert replay.stats.late == 1 and not list(replay.open_windows())

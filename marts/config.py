@@ -1,0 +1,100 @@
+"""What a mart build needs besides the date: where inputs live, thresholds, lateness, database.
+
+Defaults come from :mod:`pilot.settings`; tests point the same code at their own Hive database and
+HDFS folders. :meth:`MartConfig.params` turns everything into validated SQL values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from marts.catalog import known_table
+from marts.params import (
+    SqlDate,
+    SqlIdentifier,
+    SqlLocation,
+    SqlMonth,
+    SqlValue,
+    late_days,
+    parse_biz_date,
+    threshold,
+)
+from pilot.settings import Settings, get_settings
+
+DEFAULT_LATE_DAYS = 1
+
+
+@dataclass(frozen=True)
+class MartConfig:
+    database: str
+    hdfs_uri: str  # hdfs://host:port
+    status_dir: str  # HDFS paths without the scheme
+    drive_dir: str
+    master_dir: str
+    buylist_dir: str
+    z_threshold: float
+    sharp_turn_share_threshold: float
+    tire_threshold: float
+    battery_threshold: float
+    late_days: int = DEFAULT_LATE_DAYS
+
+    @classmethod
+    def from_settings(cls, s: Settings | None = None, **overrides: object) -> MartConfig:
+        s = s or get_settings()
+        config = cls(
+            database=s.hive_database,
+            hdfs_uri=s.hdfs_uri,
+            status_dir=s.hdfs_status_dir,
+            drive_dir=s.hdfs_drive_dir,
+            master_dir=s.hdfs_master_dir,
+            buylist_dir=s.hdfs_buylist_dir,
+            z_threshold=s.symptom_z_threshold,
+            sharp_turn_share_threshold=s.sharp_turn_share_threshold,
+            tire_threshold=s.tire_threshold,
+            battery_threshold=s.battery_threshold,
+        )
+        return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+    def location(self, path: str) -> SqlLocation:
+        return SqlLocation(f"{self.hdfs_uri}{path}")
+
+    def base_params(self) -> dict[str, SqlValue]:
+        """Parameters that do not depend on the date (database, input locations, thresholds)."""
+        return {
+            "db": SqlIdentifier(self.database),
+            "status_location": self.location(self.status_dir),
+            "drive_location": self.location(self.drive_dir),
+            "master_location": self.location(self.master_dir),
+            "buylist_location": self.location(self.buylist_dir),
+            "z_threshold": threshold("z threshold", self.z_threshold, 0, 1e6),
+            "sharp_turn_share_threshold": threshold(
+                "sharp-turn share threshold", self.sharp_turn_share_threshold, 0, 1),
+            "tire_threshold": threshold("tyre threshold", self.tire_threshold, 0, 1e6),
+            "battery_threshold": threshold("battery threshold", self.battery_threshold, 0, 1e6),
+        }
+
+    def params(self, biz_date: str) -> dict[str, SqlValue]:
+        """Every parameter of the build and check files for one business date."""
+        day = parse_biz_date(biz_date)
+        return {
+            **self.base_params(),
+            "biz_date": SqlDate.of(day),
+            "last_wrk_date": SqlDate.of(day + dt.timedelta(days=late_days(self.late_days))),
+            "biz_month": SqlMonth(biz_date[:6]),
+        }
+
+    def collection_dates(self, biz_date: str) -> list[str]:
+        """The collection partitions a business date reads: D and the next ``late_days`` days."""
+        day = parse_biz_date(biz_date)
+        return [(day + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range(late_days(self.late_days) + 1)]
+
+    def input_dir(self, table: str) -> str:
+        known_table(table)
+        return {
+            "smartcar_status_info": self.status_dir,
+            "smartcar_drive_info": self.drive_dir,
+            "smartcar_master": self.master_dir,
+            "smartcar_item_buylist": self.buylist_dir,
+        }[table]

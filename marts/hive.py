@@ -1,0 +1,80 @@
+"""A small PyHive session for the Hive SQL endpoint (Spark Thrift Server, HiveServer2 protocol)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pilot.errors import PilotError, ServiceUnavailable
+from pilot.settings import Settings, get_settings
+
+
+class HiveQueryError(PilotError):
+    """A statement the Hive SQL endpoint rejected."""
+
+
+@dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def _short(message: str) -> str:
+    """The useful line of a Spark/Hive error (they arrive as long Java traces)."""
+    text = str(message)
+    patterns = (r"errorMessage=['\"](.*?)['\"]\)", r"(\[[A-Z_.]+\][^\n]*)", r"(AnalysisException:[^\n]*)")
+    for pattern in patterns:
+        found = re.search(pattern, text, re.DOTALL)
+        if found:
+            text = found.group(1)
+            break
+    text = " ".join(text.split())
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
+class HiveSession:
+    def __init__(self, settings: Settings | None = None) -> None:
+        from pyhive import hive
+
+        s = settings or get_settings()
+        self.address = f"{s.hive_host}:{s.hive_port}"
+        try:
+            self._conn = hive.connect(s.hive_host, s.hive_port, username=s.hive_user)
+        except Exception as exc:  # thrift transport errors have no common base
+            raise ServiceUnavailable("Hive SQL endpoint (Spark Thrift Server)", self.address,
+                                     _short(str(exc))) from exc
+        self._cursor = self._conn.cursor()
+
+    def execute(self, statement: str) -> None:
+        try:
+            self._cursor.execute(statement)
+        except Exception as exc:
+            first = statement.strip().splitlines()[0][:120]
+            raise HiveQueryError(f"Hive rejected `{first}...`: {_short(str(exc))}") from exc
+
+    def query(self, statement: str, max_rows: int | None = None) -> Result:
+        self.execute(statement)
+        columns = [d[0].split(".")[-1] for d in (self._cursor.description or [])]
+        rows = self._cursor.fetchmany(max_rows) if max_rows is not None else self._cursor.fetchall()
+        return Result(columns, [tuple(r) for r in rows])
+
+    def scalar(self, statement: str) -> Any:
+        result = self.query(statement, 1)
+        return result.rows[0][0] if result.rows else None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a dead connection is not worth an error
+            self._conn.close()
+
+
+@contextmanager
+def hive_session(settings: Settings | None = None) -> Iterator[HiveSession]:
+    session = HiveSession(settings)
+    try:
+        yield session
+    finally:
+        session.close()

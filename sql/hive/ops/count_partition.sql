@@ -1,0 +1,1 @@
+SELECT count(*) AS row_count FROM ${db}.${table} WHERE ${partition_column} = '${partition_value}';
