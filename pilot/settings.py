@@ -85,6 +85,8 @@ class Settings:
     hbase_host: str = "127.0.0.1"
     hbase_thrift_port: int = 9090
     hbase_zk_port: int = 2181
+    hbase_master_port: int = 16000
+    hbase_regionserver_port: int = 16020
     hbase_table: str = "DriverCarInfo"
     hbase_family: str = "cf1"
 

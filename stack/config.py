@@ -57,6 +57,8 @@ def template_values(settings: Settings) -> dict[str, str]:
         "HBASE_ZK_DATA_DIR": str(data / "hbase" / "zookeeper"),
         "HBASE_ZK_PORT": str(s.hbase_zk_port),
         "HBASE_THRIFT_PORT": str(s.hbase_thrift_port),
+        "HBASE_MASTER_PORT": str(s.hbase_master_port),
+        "HBASE_REGIONSERVER_PORT": str(s.hbase_regionserver_port),
         "HBASE_HOSTNAME": s.hbase_host,
         "HIVE_PORT": str(s.hive_port),
         "HIVE_STATE_DIR": str(data / "hive"),

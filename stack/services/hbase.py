@@ -59,7 +59,7 @@ def bootstrap(s: Settings) -> None:
 
 MASTER = Service(
     name="hbase",
-    ports=lambda s: (s.hbase_zk_port,),
+    ports=lambda s: (s.hbase_zk_port, s.hbase_master_port, s.hbase_regionserver_port),
     address=lambda s: f"{s.hbase_host}:{s.hbase_zk_port} (ZooKeeper)",
     command=master_command,
     ready=probes.hbase_master_ready,

@@ -322,7 +322,8 @@ def test_readme_queries_match_pandas(built: dict[str, Any], hive: HiveSession, d
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="beeline needs java")
-def test_beeline_runs_the_same_query(built: dict[str, Any], stack: Settings, day: PreparedDay) -> None:
+def test_beeline_runs_the_same_query(built: dict[str, Any], stack: Settings, day: PreparedDay,
+                                     hive: HiveSession) -> None:
     import pyspark
 
     beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
@@ -335,7 +336,7 @@ def test_beeline_runs_the_same_query(built: dict[str, Any], stack: Settings, day
             "-n",
             stack.hive_user,
             "--silent=true",
-            "--outputformat=csv2",
+            "--outputformat=tsv2",
             "-e",
             query,
         ],
@@ -344,10 +345,17 @@ def test_beeline_runs_the_same_query(built: dict[str, Any], stack: Settings, day
         timeout=120,
         env={**os.environ, "SPARK_HOME": str(beeline.parent.parent)},
     )
-    if "is not allowed to impersonate" in proc.stderr:
-        # beeline runs statements asynchronously, and the Spark Thrift Server runs async statements
-        # under a proxy UGI: HDFS must allow the service user to proxy (hadoop.proxyuser.<user>.*
-        # in core-site.xml of the NameNode). PyHive (synchronous) is not affected.
-        pytest.xfail("stack: the NameNode does not let the Hive endpoint's user impersonate (proxyuser)")
+    # beeline runs statements asynchronously, under a proxy of the connecting user: this passes
+    # only because core-site.xml lets the service user impersonate (hadoop.proxyuser.*).
     assert proc.returncode == 0, proc.stderr[:3000]
-    assert proc.stdout.strip().splitlines()[0] == "car_number,checks,avg_battery"
+    # with -e and no terminal, beeline may echo its prompt in front of the first line
+    lines = [line.split("> ", 1)[-1] if line.startswith("0: jdbc:") else line
+             for line in proc.stdout.strip().splitlines()]
+    assert lines[0].split("\t") == ["car_number", "checks", "avg_battery"]
+    hive.execute(f"USE {day.config.database}")
+    try:
+        expected = hive.query(query).rows
+    finally:
+        hive.execute("USE default")
+    got = [line.split("\t") for line in lines[1:]]
+    assert [row[:2] for row in got] == [[str(r[0]), str(r[1])] for r in expected]
