@@ -214,7 +214,7 @@ def export_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str
 
     s = s or get_settings()
     partition = spec.month if get_mart(mart).monthly else spec.date
-    with _spawn_safe_main():
+    with spawn_safe_main():
         result = run_export(ExportRequest(mart=mart, biz_date=partition), s, log=log.info)
     return {"mart": result.mart, "target": result.target, "partition": result.partition,
             "mode": result.mode, "rows": result.rows, "checksum": str(result.checksum),
@@ -222,7 +222,7 @@ def export_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str
 
 
 @contextlib.contextmanager
-def _spawn_safe_main() -> Iterator[None]:
+def spawn_safe_main() -> Iterator[None]:
     """Let `spawn` worker processes start inside an Airflow task.
 
     A spawned child re-runs the parent's main script; in an Airflow task that is the `airflow`

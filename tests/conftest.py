@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 # let DAG files import the plugins folder as Airflow does.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pilot-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+PLUGINS_DIR = Path(__file__).resolve().parents[1] / "plugins"
+if str(PLUGINS_DIR) not in sys.path:
+    sys.path.insert(0, str(PLUGINS_DIR))
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 

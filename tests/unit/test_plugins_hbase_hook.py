@@ -1,13 +1,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
-
 from smartcar_plugins.hbase_hook import HBaseHook
 
 
