@@ -80,7 +80,8 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
 
 def format_summary(summary: dict[str, Any]) -> str:
     lines = []
-    for section, values in summary.items():
+    # sections are numbered: XCom JSON does not keep key order
+    for section, values in sorted(summary.items()):
         lines.append(f"{section}:")
         if isinstance(values, dict):
             width = max((len(str(k)) for k in values), default=0)
@@ -96,7 +97,7 @@ def how_to_query(s: Settings) -> str:
     from stack.services.hive import spark_home
 
     beeline = spark_home() / "bin" / "beeline"
-    example = "SELECT car_number, check_labels FROM managed_smartcar_emergency_check_info LIMIT 10"
+    example = "SELECT car_number, checks FROM managed_smartcar_emergency_check_info LIMIT 10"
     return "\n".join([
         "",
         "Query the marts with Hive SQL:",
