@@ -69,12 +69,20 @@ def unique_date() -> str:
 
 
 def make_day(s: Settings, folder: Path, day_seconds: int = 1800) -> Day:
-    date, tag = unique_date(), uuid.uuid4().hex[:8]
-    simulate_day(folder, date, cars=5, seed=7,
-                 config=SimulatorConfig(day_seconds=day_seconds, overspeed_share=0.6))
-    truth = json.loads((folder / f"ground_truth_{date}.json").read_text())
-    alerts = {f"{car}-{w}" for car, f in truth["cars"].items() for w in f["overspeed_windows"]}
-    assert alerts, "the simulated day should have overspeed windows"
+    tag = uuid.uuid4().hex[:8]
+    # The data depends on the (random, unique) date: draw again until the day has alerts to check.
+    for _ in range(25):
+        date = unique_date()
+        simulate_day(folder, date, cars=5, seed=7,
+                     config=SimulatorConfig(day_seconds=day_seconds, overspeed_share=0.6))
+        truth = json.loads((folder / f"ground_truth_{date}.json").read_text())
+        alerts = {f"{car}-{w}" for car, f in truth["cars"].items() for w in f["overspeed_windows"]}
+        if alerts:
+            break
+        for leftover in folder.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
+    assert alerts, "25 simulated days in a row had no overspeed window"
     return Day(s, date, tag, folder,
                feed.read_lines(folder / f"SmartCarStatusInfo_{date}.txt"),
                feed.read_lines(folder / f"SmartCarDrivingInfo_{date}.txt"),
