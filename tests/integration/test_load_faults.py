@@ -126,7 +126,7 @@ def test_realtime_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Pat
     second = Loader(args, tmp_path / "rt2.log")
     producer.join(timeout=60)
     feed.produce(s, s.topic_drive, closing_events(day))
-    wait_for(_realtime_done(day), 60, "HBase rows = distinct events and Redis alerts = ground truth")
+    wait_for(_realtime_done(day), 240, "HBase rows = distinct events and Redis alerts = ground truth")
     assert second.stop() == 0, second.text()
     assert redis_client(s).smembers(day.date) == day.alerts
     assert len(hbase_rows(s, day.cars, day.date)) == len(set(day.drive))
@@ -159,7 +159,7 @@ def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) 
                 and len(hdfs_lines(s, f"{day.hdfs_root}/status", day.date, False)) >= len(expected_status))
 
     try:
-        wait_for(done, 60, "every line in HDFS", second)
+        wait_for(done, 240, "every line in HDFS", second)
     finally:
         code = second.stop()
     assert code == 0, second.text()
@@ -182,7 +182,7 @@ def test_realtime_loader_waits_for_hbase_thrift_and_loses_nothing(day: Day, tmp_
         manager.up(s, ["hbase-thrift"])
     producer.join(timeout=60)
     feed.produce(s, s.topic_drive, closing_events(day))
-    wait_for(_realtime_done(day), 60, "HBase rows = distinct events and Redis alerts = ground truth")
+    wait_for(_realtime_done(day), 240, "HBase rows = distinct events and Redis alerts = ground truth")
     assert loader.stop() == 0, loader.text()
     assert "waiting for HBase Thrift at 127.0.0.1:9090" in loader.text()
     assert "is back after" in loader.text()
