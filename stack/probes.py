@@ -57,7 +57,14 @@ def namenode_ready(s: Settings) -> bool:
 
 
 def hdfs_ready(s: Settings) -> bool:
-    """At least one live DataNode and out of safe mode: HDFS accepts writes."""
+    """At least one live DataNode and out of safe mode: HDFS accepts writes.
+
+    The DataNode's own HTTP port (WebHDFS reads and writes go there) must answer too: after a
+    DataNode restart the NameNode still counts the old process as live until its heartbeat
+    expires (minutes), so its count alone says "ready" seconds too early.
+    """
+    if not port_open(s.hdfs_datanode_hostname, s.hdfs_datanode_http_port):
+        return False
     state = _namenode_bean(s, "FSNamesystemState")
     info = _namenode_bean(s, "NameNodeInfo")
     if not state or not info:
