@@ -186,9 +186,19 @@ _STATUS_BODY = (
 _STATUS_FAST = re.compile(_STATUS_BODY)
 _COLLECTED_FAST = re.compile(rf"{_STATUS_BODY},[0-9]{{8}}")
 _SPEED = r"(?:250|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_DRIVE_FAST = re.compile(
-    rf"{_TS},{CAR_NUMBER_PATTERN},(?:0,[0-3]|[1-5],0),(?:F|[LR][123]),[NLR],{_SPEED},{AREA_PATTERN}"
-)
+_DRIVE_BODY = rf"{_TS},{CAR_NUMBER_PATTERN},(?:0,[0-3]|[1-5],0),(?:F|[LR][123]),[NLR],{_SPEED},{AREA_PATTERN}"
+_DRIVE_FAST = re.compile(_DRIVE_BODY)
+
+
+def _many(line: str) -> re.Pattern[bytes]:
+    """Newline-separated lines, each one a full match of ``line`` (bytes)."""
+    return re.compile(rf"(?:{line}\n)*{line}".encode("ascii"))
+
+
+_MANY_DRIVE = _many(_DRIVE_BODY)
+_MANY_COLLECTED = _many(rf"{_STATUS_BODY},[0-9]{{8}}")
+_LINE_FIRST_DATE = re.compile(rb"^[0-9]{8}", re.M)
+_LINE_LAST_DATE = re.compile(rb"[0-9]{8}$", re.M)
 
 
 def _text(raw: bytes | str) -> str:
@@ -265,6 +275,39 @@ def _check_pedals(fields: tuple[str, ...]) -> tuple[str, ...]:
 def parse_drive_line(raw: bytes | str, known_cars: frozenset[str] | None = None) -> tuple[str, ...]:
     """Validate one 8-field driving event line (``SmartCar-Topic``) and return its fields."""
     return _check_pedals(_parse(raw, _DRIVE_FAST, _DRIVE_SPEC, known_cars))
+
+
+def _one_real_date(dates: set[bytes]) -> str | None:
+    texts = [d.decode("ascii") for d in dates]
+    if all(_is_calendar_day(d) for d in texts):
+        return texts[0] if len(texts) == 1 else ""
+    return None
+
+
+def canonical_block(values: Sequence[bytes], collected_status: bool = False) -> tuple[str, bytes] | None:
+    """The loaders' fast path for many records at once.
+
+    When every value is a valid driving line (or, with ``collected_status``, a status line with its
+    collection date) already in the form :func:`parse_drive_line` /
+    :func:`parse_collected_status_line` would return unchanged, and all of them belong to one
+    ``wrk_date`` (driving: the event date; status: the collection date), return that date and the
+    lines as newline-terminated bytes. Otherwise return None and let the caller validate record by
+    record (which rejects, normalises and splits by date).
+    """
+    if not values:
+        return None
+    blob = b"\n".join(values)
+    if blob.count(b"\n") != len(values) - 1:  # a value with a line break of its own
+        return None
+    if (_MANY_COLLECTED if collected_status else _MANY_DRIVE).fullmatch(blob) is None:
+        return None
+    event_date = _one_real_date(set(_LINE_FIRST_DATE.findall(blob)))
+    if event_date is None:
+        return None
+    wrk_date = _one_real_date(set(_LINE_LAST_DATE.findall(blob))) if collected_status else event_date
+    if not wrk_date:  # not a real date, or lines of several partitions
+        return None
+    return wrk_date, blob + b"\n"
 
 
 def status_event_id(fields: Sequence[str]) -> str:

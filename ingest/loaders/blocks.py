@@ -23,7 +23,7 @@ class Block:
     first: int
     last: int
     opened_at: float
-    lines: dict[str, list[str]] = field(default_factory=dict)
+    parts: dict[str, list[bytes]] = field(default_factory=dict)  # newline-terminated lines, in offset order
     records: int = 0  # offsets consumed into the block (written + rejected)
     written: int = 0  # lines kept for HDFS
 
@@ -33,8 +33,7 @@ class Block:
 
     def payloads(self) -> dict[str, bytes]:
         """wrk_date -> the file's bytes (one line per record, newline-terminated)."""
-        return {date: ("\n".join(lines) + "\n").encode("utf-8")
-                for date, lines in self.lines.items() if lines}
+        return {date: b"".join(parts) for date, parts in self.parts.items() if parts}
 
 
 def block_end(offset: int, roll_records: int) -> int:
@@ -51,22 +50,38 @@ class BlockBuffer:
     roll_records: int
     block: Block | None = None
 
-    def add(self, offset: int, wrk_date: str | None, line: str | None, now: float) -> Block | None:
-        """Add one consumed record (``line`` None for a rejected one).
-
-        Returns the previous block if this offset starts a new one (the caller writes it first).
-        """
+    def _open(self, offset: int, now: float) -> tuple[Block, Block | None]:
         done = None
         if self.block is not None and offset > block_end(self.block.first, self.roll_records):
             done, self.block = self.block, None
         if self.block is None:
             self.block = Block(self.kind, self.partition, offset, offset, now)
-        block = self.block
+        return self.block, done
+
+    def add(self, offset: int, wrk_date: str | None, line: str | None, now: float) -> Block | None:
+        """Add one consumed record (``line`` None for a rejected one).
+
+        Returns the previous block if this offset starts a new one (the caller writes it first).
+        """
+        block, done = self._open(offset, now)
         block.last = offset
         block.records += 1
         if line is not None and wrk_date is not None:
-            block.lines.setdefault(wrk_date, []).append(line)
+            block.parts.setdefault(wrk_date, []).append(line.encode("utf-8") + b"\n")
             block.written += 1
+        return done
+
+    def add_many(self, first: int, last: int, count: int, wrk_date: str, payload: bytes,
+                 now: float) -> Block | None:
+        """Add ``count`` valid records at offsets ``first..last`` (all in one deterministic block)
+        whose lines are ``payload``; returns the previous block as :meth:`add` does."""
+        if first // self.roll_records != last // self.roll_records:
+            raise ValueError(f"offsets {first}..{last} cross a block boundary")
+        block, done = self._open(first, now)
+        block.last = last
+        block.records += count
+        block.parts.setdefault(wrk_date, []).append(payload)
+        block.written += count
         return done
 
     def full(self) -> bool:
