@@ -5,7 +5,7 @@ a finished block is written through WebHDFS under temporary names, renamed to it
 (derived from topic kind, partition and offset range, :mod:`hdfs_names`) and only then is the
 Kafka offset after it committed. On assignment the loader recovers, from the file names already
 in HDFS, the highest offset each topic-partition has there, finishes or removes what a crash
-left behind, and seeks past it: a record whose offset a final file covers is never written
+left behind, and starts after it: a record whose offset a final file covers is never written
 again, whatever the roll points were before the crash.
 
 Partitions: a status line goes to the ``wrk_date`` of its 14th field (the collection date the
@@ -20,28 +20,35 @@ The loader itself never writes one offset twice.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-
-from kafka import TopicPartition
 
 from ingest.loaders.blocks import Block, BlockBuffer
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.hdfs_names import recover
 from ingest.loaders.hdfs_store import HdfsStore
-from ingest.loaders.kafka_source import Listener, commit, end_offsets, lag, make_consumer
+from ingest.loaders.kafka_source import CommitRejected, Committed, GroupConsumer, TopicPartition, poll_size
 from ingest.loaders.progress import Ticker, TopicCounts
 from ingest.loaders.retry import Backoff
-from ingest.records import Rejected, parse_collected_status_line, parse_drive_line
+from ingest.records import Rejected, canonical_block, parse_collected_status_line, parse_drive_line
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Parser = Callable[[bytes], tuple[str, ...]]
+WRITER_LANES = 3  # blocks of one partition always take the same lane: written in offset order
+MAX_WRITES_IN_FLIGHT = 8  # blocks handed to the writers and not yet committed (bounds memory)
+
+
+def _offset(record: Any) -> int:
+    return record.offset()
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ class BatchLoader:
     def __init__(self, s: Settings, options: BatchOptions = BatchOptions(),
                  stop: threading.Event | None = None, store: HdfsStore | None = None,
                  dead_letters: DeadLetterSender | None = None,
-                 consumer_factory: Callable[[Listener], Any] | None = None) -> None:
+                 consumer_factory: Callable[..., Any] | None = None) -> None:
         self.s = s
         self.options = options
         self.stop = stop or threading.Event()
@@ -108,131 +115,188 @@ class BatchLoader:
         self.report = BatchReport(topics={t: TopicCounts() for t in self.routes})
         self.buffers: dict[TopicPartition, BlockBuffer] = {}
         self.floor: dict[TopicPartition, int] = {}  # first offset not yet in HDFS (recovered)
-        self.pending_assigned: set[TopicPartition] = set()
+        self.writers = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"batch-writer-{lane}")
+                        for lane in range(WRITER_LANES)]
+        self.in_flight: deque[Future[dict[TopicPartition, int]]] = deque()
+        self.report_lock = threading.Lock()
+        self.draining = False
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 
-    # ---- rebalance ----------------------------------------------------------------------------
-    def _on_assigned(self, parts: set[TopicPartition]) -> None:
-        """Network thread: note only; :meth:`_recover` runs in the main loop."""
-        self.pending_assigned |= parts
-        for tp in parts:
-            self.floor[tp] = 1 << 62  # hold records back until the partition is recovered
-
-    def _recover(self) -> None:
-        """Recover newly assigned partitions from HDFS and seek past what is there already."""
-        parts, self.pending_assigned = self.pending_assigned, set()
+    # ---- rebalance (called inside poll, on this thread) ----------------------------------------
+    def _on_assigned(self, committed: dict[TopicPartition, Committed]) -> dict[TopicPartition, int]:
+        """Recover newly assigned partitions from HDFS; start each after what HDFS holds already."""
         listings: dict[str, list[tuple[str, str]]] = {}
-        for tp in sorted(parts):
+        starts: dict[TopicPartition, int] = {}
+        for tp in sorted(committed):
             route = self.routes[tp.topic]
             if route.base not in listings:
                 listings[route.base] = self.store.listing(route.base)
             rec = recover(listings[route.base], route.kind, tp.partition)
             self.store.apply(rec)
-            committed = self.consumer.committed(tp)
-            start = max(x for x in (rec.next_offset, committed, 0) if x is not None)
-            # Records of this partition already returned by the poll below `start` are skipped
-            # (floor); seek only forwards, past records the poll has not returned yet.
-            self.floor[tp] = start
+            group_offset = committed[tp].offset
+            start = max(x for x in (rec.next_offset, group_offset, 0) if x is not None)
+            self.floor[tp] = start  # a record below it is in HDFS already: never written again
+            self.report.skipped_in_hdfs += start - (group_offset or 0)  # not even read again
             self.buffers[tp] = BlockBuffer(route.kind, tp.partition, self.options.roll_records)
-            if self.consumer.position(tp) < start:
-                self.consumer.seek(tp, start)
+            starts[tp] = start
             log.info("assigned %s/%d: HDFS has up to %s, group committed %s; resuming at offset %d",
                      tp.topic, tp.partition,
                      "nothing" if rec.last_offset is None else f"offset {rec.last_offset}",
-                     committed, start)
+                     group_offset, start)
+        return starts
 
     def _on_revoked(self, parts: set[TopicPartition]) -> None:
-        """Network thread: drop unwritten blocks; the new owner reads them again from the commit."""
+        """Drop unwritten blocks; the new owner reads them again from the commit.
+
+        Blocks already handed to the writer are finished first, so the new owner's recovery sees
+        them renamed (and resumes after them) instead of racing their writes.
+        """
+        for future in list(self.in_flight):
+            future.exception()  # waits; a failed write is simply read again by the new owner
         for tp in parts:
             self.buffers.pop(tp, None)
             self.floor.pop(tp, None)
-        self.pending_assigned -= parts
 
     # ---- consuming ----------------------------------------------------------------------------
     def _consume(self, tp: TopicPartition, records: list[Any], now: float, ready: list[Block]) -> None:
-        route = self.routes[tp.topic]
-        counts = self.report.topics[tp.topic]
         buffer = self.buffers.get(tp)
         if buffer is None:  # records fetched for a partition revoked meanwhile
             return
         floor = self.floor.get(tp, 0)
+        if records and records[0].offset() < floor:
+            kept = bisect.bisect_left(records, floor, key=_offset)
+            self.report.skipped_in_hdfs += kept
+            records = records[kept:]
+        roll = self.options.roll_records
+        start = 0
+        while start < len(records):
+            # one deterministic block at a time: all of it valid -> one bulk append
+            limit = (records[start].offset() // roll + 1) * roll
+            end = bisect.bisect_left(records, limit, lo=start, key=_offset)
+            self._consume_segment(tp, buffer, records[start:end], now, ready)
+            start = end
+        if buffer.full():
+            ready.append(buffer.take())  # type: ignore[arg-type]
+
+    def _consume_segment(self, tp: TopicPartition, buffer: BlockBuffer, records: list[Any], now: float,
+                         ready: list[Block]) -> None:
+        route = self.routes[tp.topic]
+        counts = self.report.topics[tp.topic]
+        fast = canonical_block([r.value() for r in records], collected_status=route.kind == "status")
+        if fast is not None:
+            counts.consumed += len(records)
+            done = buffer.add_many(records[0].offset(), records[-1].offset(), len(records), fast[0], fast[1],
+                                   now)
+            if done is not None:
+                ready.append(done)
+            return
         parse, date_at = route.parse, route.date_field
         for record in records:
-            if record.offset < floor:
-                self.report.skipped_in_hdfs += 1
-                continue
             counts.consumed += 1
+            offset = record.offset()
             try:
-                fields = parse(record.value)
+                fields = parse(record.value())
             except Rejected as exc:
                 counts.rejected += 1
                 counts.reasons[exc.reason] += 1
                 self.dlq.send(record, exc)
-                done = buffer.add(record.offset, None, None, now)
+                done = buffer.add(offset, None, None, now)
             else:
-                done = buffer.add(record.offset, fields[date_at][:8], ",".join(fields), now)
+                done = buffer.add(offset, fields[date_at][:8], ",".join(fields), now)
             if done is not None:
                 ready.append(done)
-        if buffer.full():
-            ready.append(buffer.take())  # type: ignore[arg-type]
 
-    def _flush(self, blocks: list[Block]) -> None:
-        """Write, rename, then commit: the order that makes a crash at any point harmless."""
-        if not blocks:
-            return
-        offsets: dict[TopicPartition, int] = {}
-        for block in blocks:
-            topic = self._topic_of(block)
-            files, nbytes = self.store.write_block(self.routes[topic].base, block)
+    # ---- writing (a writer thread) and committing (the main thread) ---------------------------
+    def _write(self, block: Block) -> dict[TopicPartition, int]:
+        """Writer thread: write and rename ``block``; the offset to commit once that is done."""
+        topic = self._topic_of(block)
+        files, nbytes = self.store.write_block(self.routes[topic].base, block)
+        with self.report_lock:
             self.report.files += files
             self.report.bytes += nbytes
             self.report.topics[topic].written += block.written
-            tp = TopicPartition(topic, block.partition)
-            offsets[tp] = max(offsets.get(tp, 0), block.last + 1)
-            log.debug("wrote %s (%d lines, %d bytes)", block.name.final, block.written, nbytes)
-        self.dlq.flush()
+        log.debug("wrote %s (%d lines, %d bytes)", block.name.final, block.written, nbytes)
+        return {TopicPartition(topic, block.partition): block.last + 1}
+
+    def _flush(self, blocks: list[Block]) -> None:
+        """Hand finished blocks to the writers; HDFS writes overlap with consuming the next polls.
+
+        A partition's blocks always go to the same single-threaded lane, so they reach HDFS in
+        offset order (recovery resumes after the highest offset found there); different
+        partitions are written in parallel.
+        """
+        for block in blocks:
+            if len(self.in_flight) >= MAX_WRITES_IN_FLIGHT:
+                self._commit_written(wait=True)
+            lane = self.writers[hash((block.kind, block.partition)) % WRITER_LANES]
+            self.in_flight.append(lane.submit(self._write, block))
+        self._commit_written(wait=False)
+
+    def _commit_written(self, wait: bool) -> None:
+        """Commit, in order, the offsets after every block whose write and rename are done.
+
+        Write, rename, then commit: the order that makes a crash at any point harmless. ``wait``:
+        block until the oldest write is done (all of them when draining).
+        """
+        offsets: dict[TopicPartition, int] = {}
+        while self.in_flight and (wait or self.in_flight[0].done()):
+            offsets.update(self.in_flight.popleft().result())
+            wait = wait and self.draining
+        if not offsets:
+            return
+        self.dlq.flush()  # dead letters of the covered offsets are in Kafka before the commit
         if self.consumer is not None:
-            commit(self.consumer, offsets)
+            mine = {tp: o for tp, o in offsets.items() if tp in self.buffers}
+            try:
+                self.consumer.commit(mine)
+            except CommitRejected as exc:
+                log.warning("commit skipped after a rebalance (%s); the files are in HDFS, the new "
+                            "owner resumes after them", exc)
+
+    def _drain(self) -> None:
+        self.draining = True
+        try:
+            self._commit_written(wait=True)
+        finally:
+            self.draining = False
 
     def _topic_of(self, block: Block) -> str:
         return next(t for t, r in self.routes.items() if r.kind == block.kind)
 
     def _bounded_done(self, ends: dict[TopicPartition, int]) -> bool:
-        assigned = self.consumer.assignment()
-        if not assigned:
-            return False
-        return all(self.consumer.position(tp) >= ends.get(tp, 0) for tp in assigned)
+        positions = self.consumer.positions
+        return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
 
     def _lag_text(self) -> str:
-        behind = lag(self.consumer)
+        behind = self.consumer.lag()
         pending = sum(b.block.records for b in self.buffers.values() if b.block)
         return f"lag {'?' if behind is None else f'{behind:,}'}, {pending:,} buffered, " \
                f"{self.report.files} files, {self.store.bytes_written / 1e6:.1f} MB written"
 
+    def _make_consumer(self, group: str, topics: list[str], on_assigned: Any,
+                       on_revoked: Any) -> GroupConsumer:
+        return GroupConsumer(self.s, group, topics, on_assigned, on_revoked)
+
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> BatchReport:
         started = time.monotonic()
-        listener = Listener(self._on_assigned, self._on_revoked)
-        if self._consumer_factory is not None:
-            self.consumer = self._consumer_factory(listener)
-        else:
-            self.consumer = make_consumer(self.s, self.options.group, list(self.routes), listener)
-        ends = end_offsets(self.consumer, self.routes) if self.options.bounded else {}
+        factory = self._consumer_factory or self._make_consumer
+        self.consumer = factory(self.options.group, list(self.routes), self._on_assigned, self._on_revoked)
+        ends = self.consumer.end_offsets() if self.options.bounded else {}
         if ends:
             log.info("bounded run: reading up to end offsets %s",
                      {f"{tp.topic}/{tp.partition}": o for tp, o in sorted(ends.items())})
         ticker = Ticker("batch loader", self.options.progress_seconds)
         try:
             while not self.stop.is_set():
-                polled = self.consumer.poll(timeout_ms=500, max_records=self.options.poll_records)
-                if self.pending_assigned:
-                    self._recover()
+                want = poll_size(self.consumer.positions, ends, self.options.poll_records)
+                polled = self.consumer.poll(want, 0.5)
                 now = time.monotonic()
                 ready: list[Block] = []
                 for tp, records in polled.items():
                     if ends and tp in ends:
-                        records = [r for r in records if r.offset < ends[tp]]
+                        records = records[:bisect.bisect_left(records, ends[tp], key=_offset)]
                     self._consume(tp, records, now, ready)
                 for buffer in self.buffers.values():
                     if buffer.due(now, self.options.roll_seconds):
@@ -243,8 +307,11 @@ class BatchLoader:
                 if self.options.bounded and self._bounded_done(ends):
                     break
             self._flush([b for buf in self.buffers.values() if (b := buf.take())])
+            self._drain()
         finally:
-            self.consumer.close(autocommit=False)
+            for lane in self.writers:
+                lane.shutdown(wait=True)
+            self.consumer.close()
             self.dlq.close()
         self.report.seconds = time.monotonic() - started
         return self.report

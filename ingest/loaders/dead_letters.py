@@ -26,12 +26,14 @@ class DeadLetterSender:
         return self._producer
 
     def send(self, record: Any, error: Rejected) -> None:
+        """``record``: a consumed message (``confluent_kafka.Message`` interface)."""
+        value = record.value()
         letter = DeadLetter(
             source=self.source, reason=error.reason, message=error.message,
-            raw=raw_text(record.value if record.value is not None else b""),
-            offset=f"{record.topic}/{record.partition}@{record.offset}",
+            raw=raw_text(value if value is not None else b""),
+            offset=f"{record.topic()}/{record.partition()}@{record.offset()}",
         )
-        self.producer.send(self.topic, key=record.key, value=letter.to_json())
+        self.producer.send(self.topic, key=record.key(), value=letter.to_json())
         self.sent += 1
         self.pending += 1
 

@@ -31,6 +31,7 @@ class HdfsStore:
         self.backoff = backoff
         self.stop = stop
         self.bytes_written = 0
+        self._lock = threading.Lock()  # blocks of different partitions are written in parallel
 
     def _retry(self, action: Callable[[], T]) -> T:
         return with_retry(action, "HDFS (WebHDFS)", self.url, RETRY_ON, self.backoff, stop=self.stop)
@@ -88,7 +89,8 @@ class HdfsStore:
             folder = partition_dir(base, date)
             src, dst = f"{folder}/{name.temp}", f"{folder}/{name.final}"
             self._retry(lambda src=src, dst=dst: self._rename_done(src, dst))
-        self.bytes_written += total
+        with self._lock:
+            self.bytes_written += total
         return len(payloads), total
 
     def put_file(self, folder: str, name: str, data: bytes) -> None:

@@ -1,100 +1,237 @@
-"""The loaders' Kafka side: a group consumer tuned for throughput, bounded end offsets, lag, commits."""
+"""The loaders' Kafka side: a group consumer on librdkafka (``confluent-kafka``).
+
+Why not kafka-python here (it stays the project's client for producers, admin and checks): the
+loaders read every record, and kafka-python decodes record batches in pure Python, about 5 µs per
+record on this machine, more than all the loaders' own work on a record. librdkafka decodes in C
+and prefetches in the background; ``consume()`` hands over thousands of messages per call.
+See BENCHMARKS.md (Loaders) for the figures.
+
+:class:`GroupConsumer` is the small surface the loaders use:
+
+* ``poll`` -> messages grouped by partition, in offset order (``confluent_kafka.Message``:
+  ``offset()``, ``value()``, ``key()``, ``timestamp()``, ``topic()``, ``partition()``);
+* rebalances reach the loader inside ``poll``, on its own thread: ``on_assigned`` receives the
+  group's committed offset and commit metadata per partition and may return where to start
+  (the batch loader resumes after what HDFS already holds); ``on_revoked`` lets it drop state;
+* ``commit`` (synchronous, with metadata), ``end_offsets`` (bounded runs), ``lag``, ``positions``.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
-
-from ingest.kafka_io import consumer_config, wait_for_kafka
+from ingest.kafka_io import wait_for_kafka
+from pilot.errors import ServiceUnavailable
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PartitionsCallback = Callable[[set[TopicPartition]], None]
+
+class TopicPartition(NamedTuple):
+    topic: str
+    partition: int
 
 
-class Listener(ConsumerRebalanceListener):
-    """Forward rebalance events to the loader.
-
-    kafka-python 3 runs these callbacks on its network thread, where blocking consumer calls
-    (``committed``, ``commit``, ``seek``) are not allowed: the loaders only note the change
-    here and act on it in their main loop, right after ``poll`` returns and before they look at
-    the records it returned.
-    """
-
-    def __init__(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
-        self._assigned = on_assigned
-        self._revoked = on_revoked
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        if revoked:
-            self._revoked(set(revoked))
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        if assigned:
-            self._assigned(set(assigned))
+class Committed(NamedTuple):
+    offset: int | None  # None: the group has no commit for the partition
+    metadata: str
 
 
-def make_consumer(s: Settings, group: str, topics: Iterable[str], listener: Listener,
-                  **overrides: Any) -> KafkaConsumer:
-    wait_for_kafka(s, f"consumer group {group}")
-    config = consumer_config(
-        s, group,
+AssignedCallback = Callable[[dict[TopicPartition, Committed]], dict[TopicPartition, int] | None]
+RevokedCallback = Callable[[set[TopicPartition]], None]
+
+
+class CommitRejected(Exception):
+    """The group moved the partition on (rebalance): the commit did not happen."""
+
+
+def consumer_config(s: Settings, group: str, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "bootstrap.servers": s.kafka_bootstrap,
+        "group.id": group,
+        "client.id": f"pilot-{group}",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
         # A sink outage is ridden out inside the loop (retry with backoff): give it time before
         # the group coordinator decides this member is dead and moves its partitions.
-        max_poll_interval_ms=30 * 60 * 1000,
-        fetch_min_bytes=64 * 1024,
-        fetch_max_wait_ms=100,
-        # kafka-python checks CRCs in pure Python (about 5 % of a loader's CPU); TCP and the
-        # broker's own checks already guard the bytes on this path.
-        check_crcs=False,
-        **overrides,
-    )
-    consumer = KafkaConsumer(**config)
-    consumer.subscribe(topics=list(topics), listener=listener)
-    return consumer
+        "max.poll.interval.ms": 30 * 60 * 1000,
+        "fetch.wait.max.ms": 100,
+        "fetch.max.bytes": 64 * 1024 * 1024,
+        "max.partition.fetch.bytes": 8 * 1024 * 1024,
+        "queued.max.messages.kbytes": 128 * 1024,
+        "reconnect.backoff.max.ms": 5000,
+        "logger": logging.getLogger("librdkafka"),
+        "log_level": 2,  # connection errors reach error_cb (throttled) instead of one line per retry
+    }
+    config.update(overrides)
+    return config
 
 
-def all_partitions(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    found: list[TopicPartition] = []
-    for topic in topics:
-        parts = consumer.partitions_for_topic(topic) or set()
-        found.extend(TopicPartition(topic, p) for p in sorted(parts))
-    return found
+def poll_size(positions: dict[TopicPartition, int], ends: dict[TopicPartition, int], most: int) -> int:
+    """How many messages a bounded run asks ``poll`` for: ``consume`` returns as soon as it has
+    that many, so the last poll does not sit out its timeout waiting for a full batch."""
+    if not ends or not positions:
+        return most
+    left = sum(max(0, ends.get(tp, 0) - position) for tp, position in positions.items())
+    return max(1, min(most, left))
 
 
-def end_offsets(consumer: KafkaConsumer, topics: Iterable[str]) -> dict[TopicPartition, int]:
-    """The end offsets now: a bounded run reads up to (not including) these."""
-    parts = all_partitions(consumer, topics)
-    return dict(consumer.end_offsets(parts)) if parts else {}
+class GroupConsumer:
+    """A member of consumer group ``group`` reading ``topics`` (see the module docstring)."""
 
+    def __init__(self, s: Settings, group: str, topics: Iterable[str], on_assigned: AssignedCallback,
+                 on_revoked: RevokedCallback, **overrides: Any) -> None:
+        from confluent_kafka import Consumer
 
-def lag(consumer: KafkaConsumer) -> int | None:
-    """Records behind the high watermark over the assigned partitions (None before the first fetch)."""
-    total = 0
-    for tp in consumer.assignment():
-        high = consumer.highwater(tp)
-        if high is None:
-            return None
-        total += max(0, high - consumer.position(tp))
-    return total
+        self.address = s.kafka_bootstrap
+        self.topics = list(topics)
+        self._on_assigned = on_assigned
+        self._on_revoked = on_revoked
+        self.positions: dict[TopicPartition, int] = {}  # next offset to hand out, per assigned partition
+        self._last_error = 0.0
+        wait_for_kafka(s, f"consumer group {group}")
+        self._consumer = Consumer(consumer_config(s, group, error_cb=self._error, **overrides))
+        self._consumer.subscribe(self.topics, on_assign=self._assign, on_revoke=self._revoke,
+                                 on_lost=self._revoke)
 
+    # ---- rebalance (served inside consume(), on the loader's thread) ---------------------------
+    def _assign(self, consumer: Any, partitions: list[Any]) -> None:
+        from confluent_kafka import OFFSET_BEGINNING
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-def commit(consumer: KafkaConsumer, offsets: dict[TopicPartition, int],
-           metadata: dict[TopicPartition, str] | None = None) -> None:
-    if not offsets:
-        return
-    meta = metadata or {}
-    consumer.commit({tp: OffsetAndMetadata(offset, meta.get(tp, ""), -1) for tp, offset in offsets.items()})
+        committed: dict[TopicPartition, Committed] = {}
+        if partitions:
+            for p in self._committed(partitions):
+                tp = TopicPartition(p.topic, p.partition)
+                committed[tp] = Committed(p.offset if p.offset >= 0 else None, p.metadata or "")
+        starts = self._on_assigned(committed) or {}
+        assignment = []
+        for tp, c in committed.items():
+            start = starts.get(tp, c.offset)
+            if start is None:  # no commit: the beginning (auto.offset.reset=earliest)
+                low, _high = consumer.get_watermark_offsets(KafkaTopicPartition(*tp), timeout=30)
+                start = max(low, 0)
+            self.positions[tp] = start
+            assignment.append(KafkaTopicPartition(tp.topic, tp.partition,
+                                                  start if start >= 0 else OFFSET_BEGINNING))
+        consumer.assign(assignment)
 
+    def _committed(self, partitions: list[Any]) -> list[Any]:
+        from confluent_kafka import KafkaException
 
-def committed_metadata(consumer: KafkaConsumer, tp: TopicPartition) -> tuple[int | None, str]:
-    """The group's committed offset of ``tp`` and the metadata string stored with it."""
-    result = consumer.committed(tp, metadata=True)
-    if result is None:
-        return None, ""
-    return result.offset, result.metadata or ""
+        delay = 1.0
+        while True:
+            try:
+                return self._consumer.committed(partitions, timeout=30)
+            except KafkaException as exc:
+                log.warning("waiting for Kafka at %s to read the group's committed offsets "
+                            "(next try in %.0f s): %s", self.address, delay, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 15.0)
+
+    def _revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        tps = {TopicPartition(p.topic, p.partition) for p in partitions}
+        for tp in tps:
+            self.positions.pop(tp, None)
+        if tps:
+            self._on_revoked(tps)
+
+    def _error(self, error: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_error >= 10.0:  # librdkafka retries by itself; say so now and then
+            self._last_error = now
+            log.warning("Kafka at %s: %s (retrying)", self.address, error.str())
+
+    # ---- reading ------------------------------------------------------------------------------
+    def poll(self, max_records: int, timeout: float) -> dict[TopicPartition, list[Any]]:
+        """Up to ``max_records`` messages, grouped by partition, each group in offset order."""
+        messages = self._consumer.consume(num_messages=max_records, timeout=timeout)
+        grouped: dict[TopicPartition, list[Any]] = {}
+        current: list[Any] | None = None
+        current_key: tuple[str, int] | None = None
+        for message in messages:
+            if message.error() is not None:
+                self._error(message.error())
+                continue
+            key = (message.topic(), message.partition())
+            if key != current_key:
+                tp = TopicPartition(*key)
+                current_key = key
+                current = grouped.setdefault(tp, [])
+            current.append(message)  # type: ignore[union-attr]
+        for tp, batch in grouped.items():
+            if tp in self.positions:
+                self.positions[tp] = batch[-1].offset() + 1
+        return grouped
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.positions)
+
+    def end_offsets(self) -> dict[TopicPartition, int]:
+        """The end (high watermark) of every partition of the topics now."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+        ends: dict[TopicPartition, int] = {}
+        try:
+            for topic in self.topics:
+                meta = self._consumer.list_topics(topic, timeout=30).topics[topic]
+                for partition in sorted(meta.partitions):
+                    _low, high = self._consumer.get_watermark_offsets(
+                        KafkaTopicPartition(topic, partition), timeout=30)
+                    ends[TopicPartition(topic, partition)] = high
+        except KafkaException as exc:
+            raise ServiceUnavailable("Kafka", self.address, str(exc)) from exc
+        return ends
+
+    def lag(self) -> int | None:
+        """Messages behind the high watermark over the assigned partitions (None: not known yet)."""
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+        total = 0
+        for tp, position in list(self.positions.items()):
+            _low, high = self._consumer.get_watermark_offsets(KafkaTopicPartition(*tp), cached=True)
+            if high < 0:
+                return None
+            total += max(0, high - position)
+        return total
+
+    # ---- committing ---------------------------------------------------------------------------
+    def commit(self, offsets: dict[TopicPartition, int],
+               metadata: dict[TopicPartition, str] | None = None) -> None:
+        """Commit synchronously; retried while Kafka is away, :class:`CommitRejected` after a rebalance."""
+        from confluent_kafka import KafkaError, KafkaException
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+        if not offsets:
+            return
+        meta = metadata or {}
+        request = [KafkaTopicPartition(tp.topic, tp.partition, offset, metadata=meta.get(tp, ""))
+                   for tp, offset in offsets.items()]
+        delay = 0.5
+        while True:
+            try:
+                result = self._consumer.commit(offsets=request, asynchronous=False)
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.code() in (KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
+                                    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._ASSIGNMENT_LOST):
+                    raise CommitRejected(error.str()) from exc
+                if not error.retriable() and error.code() != KafkaError._TRANSPORT:
+                    raise
+                log.warning("waiting for Kafka at %s to commit offsets (next try in %.1f s): %s",
+                            self.address, delay, error.str())
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            failed = [p for p in result or [] if p.error is not None]
+            if failed:
+                raise CommitRejected("; ".join(f"{p.topic}/{p.partition}: {p.error.str()}" for p in failed))
+            return
+
+    def close(self) -> None:
+        self._consumer.close()

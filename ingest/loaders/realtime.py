@@ -4,8 +4,9 @@ Each poll (up to ``poll_records`` events) is handled as one unit:
 
 1. parse every event (bad ones to ``smartcar-dlq``), build its HBase row (key: :mod:`hbase_keys`),
    keep the newest event per car, and feed the overspeed windows (:mod:`windows`);
-2. send all rows to HBase (``mutateRows``, a few thousand rows per call);
-3. write closed windows' alerts, window progress and latest states in one Redis transaction;
+2. write closed windows' alerts, window progress and latest states in one Redis transaction
+   (its own lane: alerts do not wait behind HBase);
+3. send all rows to HBase (``mutateRows``, a few thousand rows per call);
 4. flush dead letters, then commit per partition the offset of the first event of the oldest
    still-open window (or the next offset when none is open), with the consumed end offset as
    commit metadata (so a restart knows which rejected records already went to the DLQ).
@@ -26,19 +27,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import TopicPartition
-from kafka.errors import CommitFailedError, RebalanceInProgressError
-
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.hbase_sink import HBaseSink, MutationCache
-from ingest.loaders.kafka_source import (
-    Listener,
-    commit,
-    committed_metadata,
-    end_offsets,
-    lag,
-    make_consumer,
-)
+from ingest.loaders.kafka_source import CommitRejected, Committed, GroupConsumer, TopicPartition, poll_size
 from ingest.loaders.progress import Latencies, Ticker, TopicCounts
 from ingest.loaders.redis_sink import RedisSink
 from ingest.loaders.retry import Backoff
@@ -47,7 +38,9 @@ from ingest.records import Rejected, parse_drive_line
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
+ConsumerFactory = Callable[..., Any]  # (group, topics, on_assigned, on_revoked) -> a GroupConsumer
 LATENCY_STRIDE = 10  # sample every 10th put for the produce -> HBase latency
+Unit = tuple[Future[None], Future[None], dict[TopicPartition, tuple[int, int]]]  # Redis, HBase, offsets
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class RealtimeLoader:
     def __init__(self, s: Settings, options: RealtimeOptions = RealtimeOptions(),
                  stop: threading.Event | None = None, hbase: HBaseSink | None = None,
                  redis_sink: RedisSink | None = None, dead_letters: DeadLetterSender | None = None,
-                 consumer_factory: Callable[[Listener], Any] | None = None) -> None:
+                 consumer_factory: ConsumerFactory | None = None) -> None:
         self.s = s
         self.options = options
         self.stop = stop or threading.Event()
@@ -114,22 +107,15 @@ class RealtimeLoader:
         self.last_activity: dict[int, float] = {}
         self.committed: dict[TopicPartition, tuple[int, int]] = {}  # (offset, consumed end)
         self.assigned: set[TopicPartition] = set()
-        self.pending_assigned: set[TopicPartition] = set()
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 
-    # ---- rebalance ----------------------------------------------------------------------------
-    def _on_assigned(self, parts: set[TopicPartition]) -> None:
-        """Network thread: note only; :meth:`_activate` runs in the main loop."""
-        self.pending_assigned |= parts
-
-    def _activate(self) -> None:
+    # ---- rebalance (called inside poll, on this thread) ----------------------------------------
+    def _on_assigned(self, committed: dict[TopicPartition, Committed]) -> None:
         """Load window progress and the last commit's metadata of newly assigned partitions."""
-        parts, self.pending_assigned = self.pending_assigned, set()
         self.windows.load_closed_through(self.redis.load_closed_through())
-        self.assigned |= parts
-        for tp in parts:
-            offset, metadata = committed_metadata(self.consumer, tp)
+        self.assigned |= set(committed)
+        for tp, (offset, metadata) in committed.items():
             self.replay_end[tp] = _metadata_end(metadata)
             self.last_activity[tp.partition] = time.monotonic()
             log.info("assigned %s/%d: resuming at %s%s", tp.topic, tp.partition,
@@ -138,9 +124,8 @@ class RealtimeLoader:
                      if offset is not None and self.replay_end[tp] > offset else "")
 
     def _on_revoked(self, parts: set[TopicPartition]) -> None:
-        """Network thread: everything polled so far is written and committed; forget the windows."""
+        """Everything polled so far is written and committed; forget the partitions' windows."""
         self.assigned -= parts
-        self.pending_assigned -= parts
         for tp in parts:
             self.windows.drop_partition(tp.partition)
             for state in (self.next_offset, self.replay_end, self.committed):
@@ -165,28 +150,30 @@ class RealtimeLoader:
             partition = tp.partition
             last = None
             for record in records:
-                if end is not None and record.offset >= end:
+                offset = record.offset()
+                if end is not None and offset >= end:
                     break
-                last = record.offset
+                last = offset
                 counts.consumed += 1
                 try:
-                    fields = parse_drive_line(record.value)
+                    fields = parse_drive_line(record.value())
                 except Rejected as exc:
                     counts.rejected += 1
                     counts.reasons[exc.reason] += 1
-                    if record.offset >= replay_end:
+                    if offset >= replay_end:
                         self.dlq.send(record, exc)
                         self.report.dead_letters_sent += 1
                     else:
                         self.report.dead_letters_replayed += 1
                     continue
                 rows.append(row(fields))
-                stamps.append(record.timestamp)
+                stamp = record.timestamp()[1]
+                stamps.append(stamp)
                 ts, car = fields[0], fields[1]
                 previous = latest.get(car)
                 if previous is None or ts > previous[2]:
                     latest[car] = (fields[6], fields[7], ts)
-                done = add(partition, record.offset, car, ts, int(fields[6]), record.timestamp)
+                done = add(partition, offset, car, ts, int(fields[6]), stamp)
                 if done is not None:
                     closed.append(done)
             if last is not None:
@@ -203,22 +190,23 @@ class RealtimeLoader:
                     closed.extend(self.windows.close_partition(partition))
         return closed
 
-    def _write(self, rows: list[Any], stamps: list[int], latest: dict[str, tuple[str, str, str]],
-               closed: list[Closed]) -> None:
-        """Sink thread: Redis (alerts first, they are small and latency-bound), HBase, DLQ."""
+    def _write_redis(self, closed: list[Closed], latest: dict[str, tuple[str, str, str]]) -> None:
+        """Redis lane: alerts, window progress and latest states of one poll (one transaction)."""
         self.redis.write(closed, latest)
         alerted_ms = time.time() * 1000
         for c in closed:
             if c.alert and c.closed_by_ms is not None:
                 self.report.alert_latency.add((alerted_ms - c.closed_by_ms) / 1000)
         self.report.alerts += sum(1 for c in closed if c.alert)
+
+    def _write_hbase(self, rows: list[Any], stamps: list[int]) -> None:
+        """HBase lane: the rows of one poll."""
         self.hbase.send(rows)
         visible_ms = time.time() * 1000
         lat = self.report.put_latency
         for stamp in stamps[::LATENCY_STRIDE]:
             lat.add((visible_ms - stamp) / 1000)
         self.report.counts.written += len(rows)
-        self.dlq.flush()
 
     def _safe_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
         """Now, after a poll was processed: per partition (offset safe to commit, consumed end)."""
@@ -233,50 +221,53 @@ class RealtimeLoader:
             return
         metadata = {tp: json.dumps({"end": end}) for tp, (_o, end) in changed.items()}
         try:
-            commit(self.consumer, {tp: o for tp, (o, _e) in changed.items()}, metadata)
-        except (CommitFailedError, RebalanceInProgressError) as exc:
+            self.consumer.commit({tp: o for tp, (o, _e) in changed.items()}, metadata)
+        except CommitRejected as exc:
             # The data is written; the partition moved on, its new owner replays from the last commit.
             log.warning("commit skipped after a rebalance (%s); the data is written, a replay is harmless",
                         exc)
             return
         self.committed.update(changed)
 
-    def _complete(self, unit: tuple[Future[None], dict[TopicPartition, tuple[int, int]]]) -> None:
-        """Wait for a unit's writes, then commit the offsets computed when it was processed."""
-        future, offsets = unit
-        future.result()
+    def _complete(self, unit: Unit) -> None:
+        """Wait for a unit's writes (both lanes, dead letters), then commit its offsets."""
+        redis_done, hbase_done, offsets = unit
+        redis_done.result()
+        hbase_done.result()
+        self.dlq.flush()
         self._commit(offsets)
 
     def _bounded_done(self, ends: dict[TopicPartition, int]) -> bool:
-        assigned = self.consumer.assignment()
-        return bool(assigned) and all(self.consumer.position(tp) >= ends.get(tp, 0) for tp in assigned)
+        positions = self.consumer.positions
+        return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
 
     def _lag_text(self) -> str:
-        behind = lag(self.consumer)
+        behind = self.consumer.lag()
         return (f"lag {'?' if behind is None else f'{behind:,}'}, {len(self.windows.open):,} open windows, "
                 f"{self.report.alerts:,} alerts")
+
+    def _make_consumer(self, group: str, topics: list[str], on_assigned: Any,
+                       on_revoked: Any) -> GroupConsumer:
+        return GroupConsumer(self.s, group, topics, on_assigned, on_revoked)
 
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> RealtimeReport:
         started = time.monotonic()
         self.hbase.ensure_connected()
-        listener = Listener(self._on_assigned, self._on_revoked)
-        if self._consumer_factory is not None:
-            self.consumer = self._consumer_factory(listener)
-        else:
-            self.consumer = make_consumer(self.s, self.options.group, [self.s.topic_drive], listener)
-        ends = end_offsets(self.consumer, [self.s.topic_drive]) if self.options.bounded else {}
+        factory = self._consumer_factory or self._make_consumer
+        self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked)
+        ends = self.consumer.end_offsets() if self.options.bounded else {}
         ticker = Ticker("realtime loader", self.options.progress_seconds)
-        # Writes of poll N (one sink thread) overlap with fetching and parsing poll N+1; the
-        # offsets of N are committed only once its writes are done.
-        sink = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-sink")
-        in_flight: tuple[Future[None], dict[TopicPartition, tuple[int, int]]] | None = None
+        # Writes of poll N overlap with fetching and parsing poll N+1; the offsets of N are
+        # committed only once its writes are done. Two lanes, each in poll order: Redis (small,
+        # latency-bound alerts: written as soon as a poll is parsed) and HBase (the bulk).
+        redis_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-redis")
+        hbase_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-hbase")
+        in_flight: Unit | None = None
         try:
             while not self.stop.is_set():
-                polled = self.consumer.poll(timeout_ms=self.options.poll_timeout_ms,
-                                            max_records=self.options.poll_records)
-                if self.pending_assigned:
-                    self._activate()
+                want = poll_size(self.consumer.positions, ends, self.options.poll_records)
+                polled = self.consumer.poll(want, self.options.poll_timeout_ms / 1000)
                 now = time.monotonic()
                 rows, stamps, latest, closed = self._process(polled, ends, now)
                 closed.extend(self._timed_out(now))
@@ -284,9 +275,10 @@ class RealtimeLoader:
                 if finished:
                     closed.extend(self.windows.close_all())
                 offsets = self._safe_offsets()
+                redis_done = redis_lane.submit(self._write_redis, closed, latest)
                 if in_flight is not None:
                     self._complete(in_flight)
-                in_flight = (sink.submit(self._write, rows, stamps, latest, closed), offsets)
+                in_flight = (redis_done, hbase_lane.submit(self._write_hbase, rows, stamps), offsets)
                 ticker.maybe(self.report.counts.consumed, self._lag_text)
                 if finished:
                     break
@@ -294,8 +286,9 @@ class RealtimeLoader:
                 self._complete(in_flight)
                 in_flight = None
         finally:
-            sink.shutdown(wait=True)
-            self.consumer.close(autocommit=False)
+            redis_lane.shutdown(wait=True)
+            hbase_lane.shutdown(wait=True)
+            self.consumer.close()
             self.dlq.close()
             self.hbase.close()
         self.report.seconds = time.monotonic() - started

@@ -12,15 +12,14 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from kafka import TopicPartition
-from kafka.structs import OffsetAndMetadata
 
 from ingest.loaders.batch import BatchLoader, BatchOptions
 from ingest.loaders.hbase_keys import row_key
 from ingest.loaders.hdfs_store import HdfsStore
+from ingest.loaders.kafka_source import Committed, TopicPartition
 from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
 from ingest.loaders.windows import Closed
 from ingest.simulator import SimulatorConfig, simulate_day
@@ -34,19 +33,39 @@ class Killed(Exception):
     """Stands for kill -9: the loader stops where it is, nothing is cleaned up."""
 
 
-class Record(NamedTuple):
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes
-    value: bytes
+class Record:
+    """A consumed message with ``confluent_kafka.Message``'s accessors."""
+
+    __slots__ = ("_key", "_offset", "_partition", "_timestamp", "_topic", "_value")
+
+    def __init__(self, topic: str, partition: int, offset: int, timestamp: int, key: bytes,
+                 value: bytes) -> None:
+        self._topic, self._partition, self._offset = topic, partition, offset
+        self._timestamp, self._key, self._value = timestamp, key, value
+
+    def topic(self) -> str:
+        return self._topic
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._timestamp)
+
+    def key(self) -> bytes:
+        return self._key
+
+    def value(self) -> bytes:
+        return self._value
 
 
 class FakeKafka:
     def __init__(self) -> None:
         self.logs: dict[TopicPartition, list[Record]] = {}
-        self.committed: dict[tuple[str, TopicPartition], OffsetAndMetadata] = {}
+        self.committed: dict[tuple[str, TopicPartition], Committed] = {}
 
     def produce(self, topic: str, lines: list[str]) -> None:
         for p in range(PARTITIONS):
@@ -59,28 +78,32 @@ class FakeKafka:
 
 
 class FakeConsumer:
-    def __init__(self, kafka: FakeKafka, group: str, topics: list[str], listener: Any,
+    """GroupConsumer's interface over FakeKafka: assignment (with the loader's start offsets) on
+    the first poll, ``batch`` records per partition per poll."""
+
+    def __init__(self, kafka: FakeKafka, group: str, topics: list[str], on_assigned: Any, on_revoked: Any,
                  max_polls: int | None = None, batch: int = 37) -> None:
-        self.kafka, self.group, self.topics, self.listener = kafka, group, topics, listener
+        self.kafka, self.group, self.topics = kafka, group, topics
+        self.on_assigned, self.on_revoked = on_assigned, on_revoked
         self.parts = [tp for tp in kafka.logs if tp.topic in topics]
-        self.assigned: set[TopicPartition] = set()
         self.positions: dict[TopicPartition, int] = {}
         self.polls = 0
         self.max_polls = max_polls
         self.batch = batch
 
-    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Record]]:
-        if not self.assigned:
-            self.assigned = set(self.parts)
+    def poll(self, max_records: int, timeout: float) -> dict[TopicPartition, list[Record]]:
+        if not self.positions:
+            committed = {tp: self.kafka.committed.get((self.group, tp), Committed(None, ""))
+                         for tp in self.parts}
+            starts = self.on_assigned(committed) or {}
             for tp in self.parts:
-                c = self.kafka.committed.get((self.group, tp))
-                self.positions[tp] = c.offset if c else 0
-            self.listener.on_partitions_assigned(set(self.parts))
+                start = starts.get(tp, committed[tp].offset)
+                self.positions[tp] = 0 if start is None else start
         self.polls += 1
         if self.max_polls is not None and self.polls > self.max_polls:
             raise Killed
         out = {}
-        for tp in sorted(self.assigned):
+        for tp in sorted(self.positions):
             pos = self.positions[tp]
             records = self.kafka.logs[tp][pos:pos + self.batch]
             if records:
@@ -89,34 +112,20 @@ class FakeConsumer:
         return out
 
     def assignment(self) -> set[TopicPartition]:
-        return set(self.assigned)
+        return set(self.positions)
 
-    def position(self, tp: TopicPartition) -> int:
-        return self.positions[tp]
+    def commit(self, offsets: dict[TopicPartition, int],
+               metadata: dict[TopicPartition, str] | None = None) -> None:
+        for tp, offset in offsets.items():
+            self.kafka.committed[(self.group, tp)] = Committed(offset, (metadata or {}).get(tp, ""))
 
-    def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.positions[tp] = offset
+    def end_offsets(self) -> dict[TopicPartition, int]:
+        return {tp: len(self.kafka.logs[tp]) for tp in self.parts}
 
-    def committed(self, tp: TopicPartition, metadata: bool = False) -> Any:
-        c = self.kafka.committed.get((self.group, tp))
-        if c is None:
-            return None
-        return c if metadata else c.offset
+    def lag(self) -> int:
+        return sum(len(self.kafka.logs[tp]) - pos for tp, pos in self.positions.items())
 
-    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        for tp, o in offsets.items():
-            self.kafka.committed[(self.group, tp)] = o
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        return {tp.partition for tp in self.parts if tp.topic == topic}
-
-    def end_offsets(self, parts: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return {tp: len(self.kafka.logs[tp]) for tp in parts}
-
-    def highwater(self, tp: TopicPartition) -> int:
-        return len(self.kafka.logs[tp])
-
-    def close(self, autocommit: bool = False) -> None:
+    def close(self) -> None:
         pass
 
 
@@ -125,7 +134,7 @@ class FakeDlq:
         self.letters: list[tuple[str, str]] = []
 
     def send(self, record: Record, error: Any) -> None:
-        self.letters.append((f"{record.topic}/{record.partition}@{record.offset}", error.reason))
+        self.letters.append((f"{record.topic()}/{record.partition()}@{record.offset()}", error.reason))
 
     def flush(self) -> None:
         pass
@@ -214,8 +223,8 @@ def _batch(settings, kafka: FakeKafka, hdfs: FakeWebHdfs, roll: int, max_polls: 
     options = BatchOptions(group="g", bounded=True, roll_records=roll, status_dir="/s", drive_dir="/d",
                            progress_seconds=3600)
 
-    def factory(listener: Any) -> FakeConsumer:
-        return FakeConsumer(kafka, "g", [settings.topic_status, settings.topic_drive], listener, max_polls)
+    def factory(group: str, topics: list[str], on_assigned: Any, on_revoked: Any) -> FakeConsumer:
+        return FakeConsumer(kafka, group, topics, on_assigned, on_revoked, max_polls)
 
     return BatchLoader(settings, options, store=store, dead_letters=dlq or FakeDlq(),
                        consumer_factory=factory)
@@ -305,8 +314,8 @@ class FakeRedis:
 def _realtime(settings, kafka: FakeKafka, hbase: FakeHBase, redis: FakeRedis,
               max_polls: int | None = None, batch: int = 37,
               make: Callable[..., FakeConsumer] = FakeConsumer) -> RealtimeLoader:
-    def factory(listener: Any) -> FakeConsumer:
-        return make(kafka, "rt", [settings.topic_drive], listener, max_polls, batch)
+    def factory(group: str, topics: list[str], on_assigned: Any, on_revoked: Any) -> FakeConsumer:
+        return make(kafka, group, topics, on_assigned, on_revoked, max_polls, batch)
 
     return RealtimeLoader(settings, RealtimeOptions(group="rt", bounded=True, progress_seconds=3600),
                           hbase=hbase, redis_sink=redis, dead_letters=FakeDlq(),  # type: ignore[arg-type]
