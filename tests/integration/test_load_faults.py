@@ -1,4 +1,5 @@
-"""Faults with the real stack: kill -9 a continuous loader mid-stream, stop a store mid-stream.
+"""Faults with the real stack: kill -9 a continuous loader mid-stream, stop a store (HBase Thrift,
+the HDFS DataNode) mid-stream.
 
 The loaders run as subprocesses (`python -m pilot.cli load ... `) while a producer thread feeds
 the day's lines at a steady pace. Afterwards HBase holds each distinct event once, Redis holds
@@ -113,6 +114,24 @@ def _realtime_done(day: Day) -> Callable[[], bool]:
     return check
 
 
+def expected_hdfs_lines(day: Day) -> tuple[list[str], list[str]]:
+    """The driving and status lines of the day that the batch loader must land (each once)."""
+    drive = [line for line in day.drive_stream if "," in line and line.count(",") == 7
+             and not line.startswith("20200322")]
+    status = [line for line in day.status_stream if not line.startswith("#")]
+    return drive, status
+
+
+def _batch_done(day: Day) -> Callable[[], bool]:
+    drive, status = expected_hdfs_lines(day)
+
+    def check() -> bool:
+        return (len(hdfs_lines(day.s, f"{day.hdfs_root}/drive", day.date, False)) >= len(drive)
+                and len(hdfs_lines(day.s, f"{day.hdfs_root}/status", day.date, False)) >= len(status))
+
+    return check
+
+
 def test_realtime_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) -> None:
     s = day.s
     group = f"it-kill-rt-{day.tag}"
@@ -141,9 +160,7 @@ def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) 
     args = ["batch", "--group", group, "--roll-records", "700", "--roll-seconds", "1",
             "--status-dir", f"{day.hdfs_root}/status", "--drive-dir", f"{day.hdfs_root}/drive",
             "--progress-seconds", "2", "--poll-records", "300"]
-    expected_drive = [line for line in day.drive_stream if "," in line and line.count(",") == 7
-                      and not line.startswith("20200322")]
-    expected_status = [line for line in day.status_stream if not line.startswith("#")]
+    expected_drive, expected_status = expected_hdfs_lines(day)
     first = Loader(args, tmp_path / "b1.log")
     drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
     status = paced(s, s.topic_status, day.status_stream, 8.0)
@@ -154,15 +171,41 @@ def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) 
     drive.join(timeout=60)
     status.join(timeout=60)
 
-    def done() -> bool:
-        return (len(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date, False)) >= len(expected_drive)
-                and len(hdfs_lines(s, f"{day.hdfs_root}/status", day.date, False)) >= len(expected_status))
-
     try:
-        wait_for(done, 240, "every line in HDFS", second)
+        wait_for(_batch_done(day), 240, "every line in HDFS", second)
     finally:
         code = second.stop()
     assert code == 0, second.text()
+    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date)) == Counter(expected_drive)
+    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/status", day.date)) == Counter(expected_status)
+
+
+def test_batch_loader_waits_for_the_hdfs_datanode_and_loses_nothing(day: Day, tmp_path: Path) -> None:
+    s = day.s
+    group = f"it-down-batch-{day.tag}"
+    ends = {**feed.end_offsets(s, s.topic_status), **feed.end_offsets(s, s.topic_drive)}
+    feed.start_group_at(s, group, ends)
+    loader = Loader(["batch", "--group", group, "--roll-records", "700", "--roll-seconds", "1",
+                     "--status-dir", f"{day.hdfs_root}/status", "--drive-dir", f"{day.hdfs_root}/drive",
+                     "--progress-seconds", "2", "--poll-records", "300"], tmp_path / "dn-down.log")
+    expected_drive, expected_status = expected_hdfs_lines(day)
+    drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
+    status = paced(s, s.topic_status, day.status_stream, 8.0)
+    try:
+        time.sleep(3.0)
+        manager.down(s, ["hdfs-datanode"])
+        time.sleep(6.0)
+    finally:
+        manager.up(s, ["hdfs-datanode"])
+    drive.join(timeout=60)
+    status.join(timeout=60)
+    try:
+        wait_for(_batch_done(day), 300, "every line in HDFS after the DataNode came back", loader)
+    finally:
+        code = loader.stop()
+    assert code == 0, loader.text()
+    assert "waiting for HDFS (WebHDFS)" in loader.text()
+    assert "is back after" in loader.text()
     assert Counter(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date)) == Counter(expected_drive)
     assert Counter(hdfs_lines(s, f"{day.hdfs_root}/status", day.date)) == Counter(expected_status)
 
