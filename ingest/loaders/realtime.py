@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from pilot.settings import Settings
 log = logging.getLogger(__name__)
 ConsumerFactory = Callable[..., Any]  # (group, topics, on_assigned, on_revoked) -> a GroupConsumer
 LATENCY_STRIDE = 10  # sample every 10th put for the produce -> HBase latency
+MAX_UNITS_IN_FLIGHT = 8  # polls parsed ahead of their HBase write (about 8 x poll_records rows)
 Unit = tuple[Future[None], Future[None], dict[TopicPartition, tuple[int, int]]]  # Redis, HBase, offsets
 
 
@@ -107,6 +109,7 @@ class RealtimeLoader:
         self.last_activity: dict[int, float] = {}
         self.committed: dict[TopicPartition, tuple[int, int]] = {}  # (offset, consumed end)
         self.assigned: set[TopicPartition] = set()
+        self.in_flight: deque[Unit] = deque()  # written or being written, not yet committed
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 
@@ -124,7 +127,8 @@ class RealtimeLoader:
                      if offset is not None and self.replay_end[tp] > offset else "")
 
     def _on_revoked(self, parts: set[TopicPartition]) -> None:
-        """Everything polled so far is written and committed; forget the partitions' windows."""
+        """Finish and commit everything polled so far, then forget the partitions' windows."""
+        self._complete_all()
         self.assigned -= parts
         for tp in parts:
             self.windows.drop_partition(tp.partition)
@@ -229,6 +233,17 @@ class RealtimeLoader:
             return
         self.committed.update(changed)
 
+    def _complete_done(self) -> None:
+        """Commit the finished units at the head; wait for the oldest when too many are pending
+        (an HBase pause then slows polling down instead of growing memory)."""
+        while self.in_flight and (len(self.in_flight) > MAX_UNITS_IN_FLIGHT
+                                  or all(f.done() for f in self.in_flight[0][:2])):
+            self._complete(self.in_flight.popleft())
+
+    def _complete_all(self) -> None:
+        while self.in_flight:
+            self._complete(self.in_flight.popleft())
+
     def _complete(self, unit: Unit) -> None:
         """Wait for a unit's writes (both lanes, dead letters), then commit its offsets."""
         redis_done, hbase_done, offsets = unit
@@ -258,12 +273,12 @@ class RealtimeLoader:
         self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked)
         ends = self.consumer.end_offsets() if self.options.bounded else {}
         ticker = Ticker("realtime loader", self.options.progress_seconds)
-        # Writes of poll N overlap with fetching and parsing poll N+1; the offsets of N are
-        # committed only once its writes are done. Two lanes, each in poll order: Redis (small,
-        # latency-bound alerts: written as soon as a poll is parsed) and HBase (the bulk).
+        # Writes of poll N overlap with fetching and parsing the next polls; the offsets of N are
+        # committed only once its writes are done, in poll order. Two lanes, each in poll order:
+        # Redis (small, latency-bound alerts: written as soon as a poll is parsed, even while
+        # HBase pauses) and HBase (the bulk).
         redis_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-redis")
         hbase_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-hbase")
-        in_flight: Unit | None = None
         try:
             while not self.stop.is_set():
                 want = poll_size(self.consumer.positions, ends, self.options.poll_records)
@@ -275,16 +290,13 @@ class RealtimeLoader:
                 if finished:
                     closed.extend(self.windows.close_all())
                 offsets = self._safe_offsets()
-                redis_done = redis_lane.submit(self._write_redis, closed, latest)
-                if in_flight is not None:
-                    self._complete(in_flight)
-                in_flight = (redis_done, hbase_lane.submit(self._write_hbase, rows, stamps), offsets)
+                self.in_flight.append((redis_lane.submit(self._write_redis, closed, latest),
+                                       hbase_lane.submit(self._write_hbase, rows, stamps), offsets))
+                self._complete_done()
                 ticker.maybe(self.report.counts.consumed, self._lag_text)
                 if finished:
                     break
-            if in_flight is not None:
-                self._complete(in_flight)
-                in_flight = None
+            self._complete_all()
         finally:
             redis_lane.shutdown(wait=True)
             hbase_lane.shutdown(wait=True)
