@@ -41,8 +41,9 @@ from pilot.settings import Settings
 log = logging.getLogger(__name__)
 ConsumerFactory = Callable[..., Any]  # (group, topics, on_assigned, on_revoked) -> a GroupConsumer
 LATENCY_STRIDE = 10  # sample every 10th put for the produce -> HBase latency
-MAX_UNITS_IN_FLIGHT = 8  # polls parsed ahead of their HBase write (about 8 x poll_records rows)
-Unit = tuple[Future[None], Future[None], dict[TopicPartition, tuple[int, int]]]  # Redis, HBase, offsets
+MAX_ROWS_IN_FLIGHT = 200_000  # rows parsed ahead of their HBase write: rides out ~10 s HBase pauses
+# Redis write, HBase write, offsets to commit after both, number of rows
+Unit = tuple[Future[None], Future[None], dict[TopicPartition, tuple[int, int]], int]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class RealtimeLoader:
         self.committed: dict[TopicPartition, tuple[int, int]] = {}  # (offset, consumed end)
         self.assigned: set[TopicPartition] = set()
         self.in_flight: deque[Unit] = deque()  # written or being written, not yet committed
+        self.rows_in_flight = 0
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 
@@ -234,9 +236,9 @@ class RealtimeLoader:
         self.committed.update(changed)
 
     def _complete_done(self) -> None:
-        """Commit the finished units at the head; wait for the oldest when too many are pending
-        (an HBase pause then slows polling down instead of growing memory)."""
-        while self.in_flight and (len(self.in_flight) > MAX_UNITS_IN_FLIGHT
+        """Commit the finished units at the head; wait for the oldest when too many rows are
+        pending (a long HBase pause then slows polling down instead of growing memory)."""
+        while self.in_flight and (self.rows_in_flight > MAX_ROWS_IN_FLIGHT
                                   or all(f.done() for f in self.in_flight[0][:2])):
             self._complete(self.in_flight.popleft())
 
@@ -246,9 +248,10 @@ class RealtimeLoader:
 
     def _complete(self, unit: Unit) -> None:
         """Wait for a unit's writes (both lanes, dead letters), then commit its offsets."""
-        redis_done, hbase_done, offsets = unit
+        redis_done, hbase_done, offsets, rows = unit
         redis_done.result()
         hbase_done.result()
+        self.rows_in_flight -= rows
         self.dlq.flush()
         self._commit(offsets)
 
@@ -291,7 +294,9 @@ class RealtimeLoader:
                     closed.extend(self.windows.close_all())
                 offsets = self._safe_offsets()
                 self.in_flight.append((redis_lane.submit(self._write_redis, closed, latest),
-                                       hbase_lane.submit(self._write_hbase, rows, stamps), offsets))
+                                       hbase_lane.submit(self._write_hbase, rows, stamps),
+                                       offsets, len(rows)))
+                self.rows_in_flight += len(rows)
                 self._complete_done()
                 ticker.maybe(self.report.counts.consumed, self._lag_text)
                 if finished:
