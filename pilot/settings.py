@@ -129,7 +129,7 @@ class Settings:
     heap_namenode: str = "512m"
     heap_datanode: str = "512m"
     heap_kafka: str = "512m"
-    heap_hbase: str = "2g"
+    heap_hbase: str = "1g"
     heap_hbase_thrift: str = "384m"
     heap_hive: str = "1g"
 
