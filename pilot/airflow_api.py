@@ -17,6 +17,10 @@ from pilot.settings import Settings
 TERMINAL_RUN_STATES = {"success", "failed"}
 
 
+class ApiConflict(PilotError):
+    """HTTP 409: the object exists already (e.g. a DAG run for that logical date)."""
+
+
 @dataclass
 class AirflowClient:
     settings: Settings
@@ -43,7 +47,8 @@ class AirflowClient:
             detail = exc.read().decode(errors="replace")[:500]
             if exc.code == 401 and auth:
                 self.token = ""
-            raise PilotError(f"Airflow API {method} {path} answered {exc.code}: {detail}") from exc
+            error = ApiConflict if exc.code == 409 else PilotError
+            raise error(f"Airflow API {method} {path} answered {exc.code}: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise ServiceUnavailable("Airflow API server", self.base, str(exc)) from exc
         return json.loads(payload) if payload else None

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pilot.airflow_api import AirflowClient
+from pilot.airflow_api import AirflowClient, ApiConflict
 from pilot.pipeline import RunSpec
 from pilot.settings import Settings
 
@@ -26,8 +26,15 @@ def trigger_run(s: Settings, spec: RunSpec, client: AirflowClient | None = None)
     client.unpause(DAG_ID)
     run_id = f"demo__{spec.date}_c{spec.cars}_s{spec.seed}__{time.strftime('%Y%m%dT%H%M%S')}"
     logical = f"{spec.date[:4]}-{spec.date[4:6]}-{spec.date[6:]}T00:00:00Z"
-    client.trigger(DAG_ID, {"date": spec.date, "cars": spec.cars, "seed": spec.seed, "rate": spec.rate},
-                   run_id=run_id, logical_date=logical)
+    conf = {"date": spec.date, "cars": spec.cars, "seed": spec.seed, "rate": spec.rate}
+    try:
+        client.trigger(DAG_ID, conf, run_id=run_id, logical_date=logical)
+    except ApiConflict:
+        # Airflow keeps one run per logical date; the date is in the run's params anyway, so a
+        # rerun of the same day (every task is idempotent) is a run without a logical date.
+        say(f"  a run for logical date {spec.date} exists already; starting another one for the "
+            f"same day without a logical date")
+        client.trigger(DAG_ID, conf, run_id=run_id, logical_date=None)
     return client, run_id
 
 
