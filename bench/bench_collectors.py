@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report import write_section  # noqa: E402 - bench/ is the script's folder
+
 from ingest.collectors.live import LiveOptions, run_live  # noqa: E402
 from ingest.collectors.outbox import Outbox  # noqa: E402
 from ingest.collectors.spool import SpoolCollector, SpoolOptions  # noqa: E402
@@ -273,16 +275,6 @@ def render(rows: list[Row], tool: Row, args: argparse.Namespace, record_size: fl
     return "\n".join(lines)
 
 
-def update_report(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -339,7 +331,7 @@ def main() -> int:
     section = render(rows, tool, args, record_size, status_mb, record_util.crc32c_c is not None)
     print(section)
     if not args.no_report:
-        update_report(args.report, section)
+        write_section(section, args.report)
         print(f"updated {args.report}")
     return 0
 

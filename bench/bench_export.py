@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench_marts  # noqa: E402
+from report import write_section  # noqa: E402 - bench/ is the script's folder
 
 from export import ExportRequest, run_export  # noqa: E402
 from export.target import TargetName, ddl  # noqa: E402
@@ -315,7 +316,7 @@ def main() -> int:
     if not args.keep:
         sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
     if not args.no_report:
-        bench_marts.update_report(args.report, section)
+        write_section(section, args.report)
         print(f"updated {args.report}")
     return 0
 

@@ -28,7 +28,6 @@ import logging
 import multiprocessing as mp
 import os
 import platform
-import re
 import sys
 import tempfile
 import threading
@@ -39,6 +38,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import write_section  # noqa: E402 - bench/ is the script's folder
 
 from ingest.loaders import feed  # noqa: E402
 from ingest.loaders.batch import BatchLoader, BatchOptions  # noqa: E402
@@ -294,17 +295,6 @@ with p99 alert latency 34 s (the loader fell behind), batch 1.6 MB/s next to a r
 
 def s_partitions() -> int:
     return get_settings().kafka_partitions
-
-
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _m: text.rstrip() + "\n\n", current)
-    else:
-        updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
-    path.write_text(updated.rstrip() + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import sys
 import time
 from decimal import Decimal
@@ -26,6 +25,8 @@ from hdfs import InsecureClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import write_section  # noqa: E402 - bench/ is the script's folder
 
 from ingest.simulator import simulate_day  # noqa: E402
 from marts import runner  # noqa: E402
@@ -255,17 +256,6 @@ def render(rows: list[dict[str, Any]], upload: float, problems: list[str], input
     return "\n".join(lines)
 
 
-def update_report(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    heading = section.splitlines()[0]
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def duckdb_per_mart(layout: Path, date: str, rules: dict[str, float]) -> tuple[dict[str, float], Any]:
     """DuckDB time per mart: run the script statement by statement."""
     con = duckdb.connect()
@@ -327,7 +317,7 @@ def main() -> int:
     section = render(rows, upload, problems, inputs)
     print(section)
     if not args.no_report:
-        update_report(args.report, section)
+        write_section(section, args.report)
         print(f"updated {args.report}")
     return 0 if not problems else 1
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import time
 from datetime import datetime
@@ -19,6 +18,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from report import write_section  # noqa: E402 - bench/ is the script's folder
 
 from pilot.demo import DAG_ID, report_failure, trigger_run  # noqa: E402
 from pilot.pipeline import RunSpec  # noqa: E402
@@ -30,12 +31,6 @@ GOAL_SECONDS = 600
 
 def _ts(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
-def replace_section(markdown: str, body: str) -> str:
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{body.strip()}\n\n"
-    return pattern.sub(block, markdown) if pattern.search(markdown) else markdown.rstrip() + "\n\n" + block
 
 
 def main() -> int:
@@ -75,8 +70,7 @@ def main() -> int:
         "|---|---:|---:|",
         *[f"| {task} | {at:,.0f} | {took:,.1f} |" for task, at, took in rows],
     ]
-    path = REPO / "BENCHMARKS.md"
-    path.write_text(replace_section(path.read_text(encoding="utf-8"), "\n".join(lines)), encoding="utf-8")
+    write_section("\n".join([SECTION, "", *lines]))
     print("\n".join(lines))
     return 0
 

@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -23,6 +22,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import write_section  # noqa: E402 - bench/ is the script's folder
 
 from ingest.simulator import SimulatorConfig, make_fleet, simulate_day  # noqa: E402
 from ingest.simulator.driving import drive_blocks, drive_frame, write_drive_day  # noqa: E402
@@ -131,16 +132,6 @@ def render(rows: list[dict[str, object]], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def update_report(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -155,7 +146,7 @@ def main() -> int:
     section = render(rows, args.repeat)
     print(section)
     if not args.no_report:
-        update_report(args.report, section)
+        write_section(section, args.report)
         print(f"updated {args.report}")
     return 0
 
