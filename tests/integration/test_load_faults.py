@@ -152,15 +152,25 @@ def test_realtime_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Pat
     assert "consumed" in second.text()
 
 
-def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) -> None:
+def _batch_args(day: Day, group: str) -> list[str]:
+    """`pilot load batch` arguments for a new group that starts at the topics' ends now."""
     s = day.s
-    group = f"it-kill-batch-{day.tag}"
     ends = {**feed.end_offsets(s, s.topic_status), **feed.end_offsets(s, s.topic_drive)}
     feed.start_group_at(s, group, ends)
-    args = ["batch", "--group", group, "--roll-records", "700", "--roll-seconds", "1",
+    return ["batch", "--group", group, "--roll-records", "700", "--roll-seconds", "1",
             "--status-dir", f"{day.hdfs_root}/status", "--drive-dir", f"{day.hdfs_root}/drive",
             "--progress-seconds", "2", "--poll-records", "300"]
+
+
+def _assert_hdfs_has_each_line_once(day: Day) -> None:
     expected_drive, expected_status = expected_hdfs_lines(day)
+    assert Counter(hdfs_lines(day.s, f"{day.hdfs_root}/drive", day.date)) == Counter(expected_drive)
+    assert Counter(hdfs_lines(day.s, f"{day.hdfs_root}/status", day.date)) == Counter(expected_status)
+
+
+def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) -> None:
+    s = day.s
+    args = _batch_args(day, f"it-kill-batch-{day.tag}")
     first = Loader(args, tmp_path / "b1.log")
     drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
     status = paced(s, s.topic_status, day.status_stream, 8.0)
@@ -176,19 +186,12 @@ def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) 
     finally:
         code = second.stop()
     assert code == 0, second.text()
-    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date)) == Counter(expected_drive)
-    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/status", day.date)) == Counter(expected_status)
+    _assert_hdfs_has_each_line_once(day)
 
 
 def test_batch_loader_waits_for_the_hdfs_datanode_and_loses_nothing(day: Day, tmp_path: Path) -> None:
     s = day.s
-    group = f"it-down-batch-{day.tag}"
-    ends = {**feed.end_offsets(s, s.topic_status), **feed.end_offsets(s, s.topic_drive)}
-    feed.start_group_at(s, group, ends)
-    loader = Loader(["batch", "--group", group, "--roll-records", "700", "--roll-seconds", "1",
-                     "--status-dir", f"{day.hdfs_root}/status", "--drive-dir", f"{day.hdfs_root}/drive",
-                     "--progress-seconds", "2", "--poll-records", "300"], tmp_path / "dn-down.log")
-    expected_drive, expected_status = expected_hdfs_lines(day)
+    loader = Loader(_batch_args(day, f"it-down-batch-{day.tag}"), tmp_path / "dn-down.log")
     drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
     status = paced(s, s.topic_status, day.status_stream, 8.0)
     try:
@@ -206,8 +209,7 @@ def test_batch_loader_waits_for_the_hdfs_datanode_and_loses_nothing(day: Day, tm
     assert code == 0, loader.text()
     assert "waiting for HDFS (WebHDFS)" in loader.text()
     assert "is back after" in loader.text()
-    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date)) == Counter(expected_drive)
-    assert Counter(hdfs_lines(s, f"{day.hdfs_root}/status", day.date)) == Counter(expected_status)
+    _assert_hdfs_has_each_line_once(day)
 
 
 def test_realtime_loader_waits_for_hbase_thrift_and_loses_nothing(day: Day, tmp_path: Path) -> None:
