@@ -6,7 +6,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hdfs import InsecureClient
 
+from marts.hive import HiveSession
 from pilot.settings import Settings, get_settings
 from stack import manager
 
@@ -22,3 +24,17 @@ def stack() -> Iterator[Settings]:
     if os.environ.get("PILOT_KEEP_STACK") != "1":
         started = [st.name for st in manager.status(s) if st.name not in already_up]
         manager.down(s, started)
+
+
+@pytest.fixture(scope="module")
+def client(stack: Settings) -> InsecureClient:
+    """WebHDFS client of the running stack."""
+    return InsecureClient(stack.webhdfs_url, user=stack.hdfs_user)
+
+
+@pytest.fixture(scope="module")
+def hive(stack: Settings) -> Iterator[HiveSession]:
+    """One HiveServer2 session per test module."""
+    session = HiveSession(stack)
+    yield session
+    session.close()

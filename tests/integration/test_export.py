@@ -35,18 +35,6 @@ DAY = dt.date(2020, 4, 5)
 
 
 @pytest.fixture(scope="module")
-def client(stack: Settings) -> InsecureClient:
-    return InsecureClient(stack.webhdfs_url, user=stack.hdfs_user)
-
-
-@pytest.fixture(scope="module")
-def hive(stack: Settings) -> Iterator[HiveSession]:
-    session = HiveSession(stack)
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
 def day(
     tmp_path_factory: pytest.TempPathFactory, client: InsecureClient, hive: HiveSession
 ) -> Iterator[PreparedDay]:

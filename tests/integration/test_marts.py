@@ -38,18 +38,6 @@ TOLERANCE = 1e-6
 
 
 @pytest.fixture(scope="module")
-def client(stack: Settings) -> InsecureClient:
-    return InsecureClient(stack.webhdfs_url, user=stack.hdfs_user)
-
-
-@pytest.fixture(scope="module")
-def hive(stack: Settings) -> Iterator[HiveSession]:
-    session = HiveSession(stack)
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
 def day(
     tmp_path_factory: pytest.TempPathFactory, client: InsecureClient, hive: HiveSession
 ) -> Iterator[PreparedDay]:
