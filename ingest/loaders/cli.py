@@ -84,8 +84,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("kafka", "hdfs", "urllib3", "happybase", "thriftpy2"):
+    for noisy in ("hdfs", "urllib3", "happybase", "thriftpy2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # kafka-python (the dead-letter producer) logs every failed reconnect while Kafka is away;
+    # the loaders say once in a while that they wait for Kafka (as the collectors do).
+    logging.getLogger("kafka").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
 
 
 def stop_on_signals() -> threading.Event:

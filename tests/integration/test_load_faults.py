@@ -233,3 +233,26 @@ def test_realtime_loader_waits_for_hbase_thrift_and_loses_nothing(day: Day, tmp_
     assert "is back after" in loader.text()
     assert redis_client(s).smembers(day.date) == day.alerts
     assert len(hbase_rows(s, day.cars, day.date)) == len(set(day.drive))
+
+
+def test_batch_loader_rides_out_a_kafka_restart_and_loses_nothing(day: Day, tmp_path: Path) -> None:
+    s = day.s
+    loader = Loader(_batch_args(day, f"it-kafka-batch-{day.tag}"), tmp_path / "kafka-down.log")
+    drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
+    status = paced(s, s.topic_status, day.status_stream, 8.0)
+    try:
+        time.sleep(3.0)
+        manager.down(s, ["kafka"])
+        time.sleep(5.0)
+    finally:
+        manager.up(s, ["kafka"])
+    drive.join(timeout=120)
+    status.join(timeout=120)
+    try:
+        wait_for(_batch_done(day), 300, "every line in HDFS after Kafka came back", loader)
+    finally:
+        code = loader.stop()
+    assert code == 0, loader.text()
+    assert "Kafka at 127.0.0.1:9092" in loader.text() and "retrying" in loader.text()
+    assert "ECONNREFUSED" not in loader.text()  # one readable line now and then, not a flood
+    _assert_hdfs_has_each_line_once(day)
