@@ -119,7 +119,6 @@ class BatchLoader:
                         for lane in range(WRITER_LANES)]
         self.in_flight: deque[Future[dict[TopicPartition, int]]] = deque()
         self.report_lock = threading.Lock()
-        self.draining = False
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 
@@ -228,21 +227,21 @@ class BatchLoader:
         """
         for block in blocks:
             if len(self.in_flight) >= MAX_WRITES_IN_FLIGHT:
-                self._commit_written(wait=True)
+                self._commit_written(wait_oldest=True)
             lane = self.writers[hash((block.kind, block.partition)) % WRITER_LANES]
             self.in_flight.append(lane.submit(self._write, block))
-        self._commit_written(wait=False)
+        self._commit_written()
 
-    def _commit_written(self, wait: bool) -> None:
+    def _commit_written(self, wait_oldest: bool = False, wait_all: bool = False) -> None:
         """Commit, in order, the offsets after every block whose write and rename are done.
 
-        Write, rename, then commit: the order that makes a crash at any point harmless. ``wait``:
-        block until the oldest write is done (all of them when draining).
+        Write, rename, then commit: the order that makes a crash at any point harmless. The
+        flags wait for the oldest write, or for every write, instead of taking only finished ones.
         """
         offsets: dict[TopicPartition, int] = {}
-        while self.in_flight and (wait or self.in_flight[0].done()):
+        while self.in_flight and (wait_all or wait_oldest or self.in_flight[0].done()):
             offsets.update(self.in_flight.popleft().result())
-            wait = wait and self.draining
+            wait_oldest = False
         if not offsets:
             return
         self.dlq.flush()  # dead letters of the covered offsets are in Kafka before the commit
@@ -253,13 +252,6 @@ class BatchLoader:
             except CommitRejected as exc:
                 log.warning("commit skipped after a rebalance (%s); the files are in HDFS, the new "
                             "owner resumes after them", exc)
-
-    def _drain(self) -> None:
-        self.draining = True
-        try:
-            self._commit_written(wait=True)
-        finally:
-            self.draining = False
 
     def _topic_of(self, block: Block) -> str:
         return next(t for t, r in self.routes.items() if r.kind == block.kind)
@@ -307,7 +299,7 @@ class BatchLoader:
                 if self.options.bounded and self._bounded_done(ends):
                     break
             self._flush([b for buf in self.buffers.values() if (b := buf.take())])
-            self._drain()
+            self._commit_written(wait_all=True)
         finally:
             for lane in self.writers:
                 lane.shutdown(wait=True)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from ingest.kafka_io import wait_for_kafka
+from ingest.loaders.retry import with_retry
 from pilot.errors import ServiceUnavailable
 from pilot.settings import Settings
 
@@ -46,6 +47,10 @@ RevokedCallback = Callable[[set[TopicPartition]], None]
 
 class CommitRejected(Exception):
     """The group moved the partition on (rebalance): the commit did not happen."""
+
+
+class _KafkaAway(Exception):
+    """A retriable Kafka error (broker away, timeout): :func:`with_retry` waits and tries again."""
 
 
 def consumer_config(s: Settings, group: str, **overrides: Any) -> dict[str, Any]:
@@ -100,7 +105,6 @@ class GroupConsumer:
 
     # ---- rebalance (served inside consume(), on the loader's thread) ---------------------------
     def _assign(self, consumer: Any, partitions: list[Any]) -> None:
-        from confluent_kafka import OFFSET_BEGINNING
         from confluent_kafka import TopicPartition as KafkaTopicPartition
 
         committed: dict[TopicPartition, Committed] = {}
@@ -116,22 +120,14 @@ class GroupConsumer:
                 low, _high = consumer.get_watermark_offsets(KafkaTopicPartition(*tp), timeout=30)
                 start = max(low, 0)
             self.positions[tp] = start
-            assignment.append(KafkaTopicPartition(tp.topic, tp.partition,
-                                                  start if start >= 0 else OFFSET_BEGINNING))
+            assignment.append(KafkaTopicPartition(tp.topic, tp.partition, start))
         consumer.assign(assignment)
 
     def _committed(self, partitions: list[Any]) -> list[Any]:
         from confluent_kafka import KafkaException
 
-        delay = 1.0
-        while True:
-            try:
-                return self._consumer.committed(partitions, timeout=30)
-            except KafkaException as exc:
-                log.warning("waiting for Kafka at %s to read the group's committed offsets "
-                            "(next try in %.0f s): %s", self.address, delay, exc)
-                time.sleep(delay)
-                delay = min(delay * 2, 15.0)
+        return with_retry(lambda: self._consumer.committed(partitions, timeout=30), "Kafka", self.address,
+                          (KafkaException,))
 
     def _revoke(self, consumer: Any, partitions: list[Any]) -> None:
         tps = {TopicPartition(p.topic, p.partition) for p in partitions}
@@ -212,26 +208,23 @@ class GroupConsumer:
         meta = metadata or {}
         request = [KafkaTopicPartition(tp.topic, tp.partition, offset, metadata=meta.get(tp, ""))
                    for tp, offset in offsets.items()]
-        delay = 0.5
-        while True:
+
+        def attempt() -> list[Any]:
             try:
-                result = self._consumer.commit(offsets=request, asynchronous=False)
+                return self._consumer.commit(offsets=request, asynchronous=False) or []
             except KafkaException as exc:
                 error = exc.args[0]
                 if error.code() in (KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
                                     KafkaError.UNKNOWN_MEMBER_ID, KafkaError._ASSIGNMENT_LOST):
                     raise CommitRejected(error.str()) from exc
-                if not error.retriable() and error.code() != KafkaError._TRANSPORT:
-                    raise
-                log.warning("waiting for Kafka at %s to commit offsets (next try in %.1f s): %s",
-                            self.address, delay, error.str())
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
-                continue
-            failed = [p for p in result or [] if p.error is not None]
-            if failed:
-                raise CommitRejected("; ".join(f"{p.topic}/{p.partition}: {p.error.str()}" for p in failed))
-            return
+                if error.retriable() or error.code() == KafkaError._TRANSPORT:
+                    raise _KafkaAway(error.str()) from exc
+                raise
+
+        result = with_retry(attempt, "Kafka", self.address, (_KafkaAway,))
+        failed = [p for p in result if p.error is not None]
+        if failed:
+            raise CommitRejected("; ".join(f"{p.topic}/{p.partition}: {p.error.str()}" for p in failed))
 
     def close(self) -> None:
         self._consumer.close()
