@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 
+import happybase
 import pytest
 from hdfs import InsecureClient
 
+from ingest.topics import ensure_topics
 from marts.hive import HiveSession
 from pilot.settings import Settings, get_settings
 from stack import manager
+from stack.services import hbase
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +42,38 @@ def hive(stack: Settings) -> Iterator[HiveSession]:
     session = HiveSession(stack)
     yield session
     session.close()
+
+
+# The loader tests' own topics and HBase table: the DAG's real-time load (default group, default
+# topics) must never re-read their far-future test days into the table they check.
+LOADER_TEST_SETTINGS = {
+    "topic_drive": "it-loaders-drive",
+    "topic_status": "it-loaders-status",
+    "topic_dlq": "it-loaders-dlq",
+    "hbase_table": "ItLoadersDriverCarInfo",
+}
+
+
+def loader_test_env() -> dict[str, str]:
+    """The same as ``PILOT_*`` variables, for loader subprocesses."""
+    return {f"PILOT_{name.upper()}": value for name, value in LOADER_TEST_SETTINGS.items()}
+
+
+@pytest.fixture(scope="session")
+def loader_stack(stack: Settings) -> Iterator[Settings]:
+    """Settings pointing the loaders at the test topics and a fresh test table (dropped after)."""
+    s = dataclasses.replace(stack, **LOADER_TEST_SETTINGS)
+    ensure_topics(s)
+    _drop_table(s)
+    hbase.bootstrap(s)
+    yield s
+    _drop_table(s)
+
+
+def _drop_table(s: Settings) -> None:
+    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
+    try:
+        if s.hbase_table.encode() in conn.tables():
+            conn.delete_table(s.hbase_table, disable=True)
+    finally:
+        conn.close()

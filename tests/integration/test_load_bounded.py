@@ -1,8 +1,9 @@
 """Both loaders in bounded mode against the real stack (Kafka, WebHDFS, HBase Thrift, Redis).
 
-Each test simulates a short day on a date no other test uses, produces it to the real topics
-(with a collector replay and a few bad lines mixed in), starts a new consumer group at the end
-offsets recorded before producing, and compares the stores with the produced lines, the
+Each test simulates a short day on a date no other test uses, produces it (with a collector
+replay and a few bad lines mixed in) to the loader tests' own topics, loads it into their own
+HBase table (``loader_stack``; the services are the real ones), starts a new consumer group at
+the end offsets recorded before producing, and compares the stores with the produced lines, the
 simulator's ground truth and an independent pandas computation. Data is removed afterwards.
 """
 
@@ -149,8 +150,8 @@ def cleanup(day: Day, groups: list[str], extra_dates: tuple[str, ...] = ()) -> N
 
 
 @pytest.fixture()
-def day(stack: Settings, tmp_path: Path) -> Iterator[Day]:
-    made = make_day(stack, tmp_path)
+def day(loader_stack: Settings, tmp_path: Path) -> Iterator[Day]:
+    made = make_day(loader_stack, tmp_path)
     yield made
     cleanup(made, [f"it-rt-{made.tag}", f"it-rt2-{made.tag}"])
 
@@ -228,7 +229,7 @@ def test_realtime_loader_bounded_matches_ground_truth_and_pandas(day: Day) -> No
     car = day.cars[0]
     conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=30000)
     try:
-        latest = latest_events(conn, car, 5)
+        latest = latest_events(conn, car, 5, s.hbase_table, s.hbase_family)
     finally:
         conn.close()
     mine = sorted((line.split(",")[0] for line in day.drive if line.split(",")[1] == car), reverse=True)
