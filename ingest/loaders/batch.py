@@ -28,13 +28,21 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ingest.loaders.blocks import Block, BlockBuffer
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.hdfs_names import recover
 from ingest.loaders.hdfs_store import HdfsStore
-from ingest.loaders.kafka_source import CommitRejected, Committed, GroupConsumer, TopicPartition, poll_size
+from ingest.loaders.kafka_source import (
+    CommitRejected,
+    Committed,
+    GroupConsumer,
+    TopicPartition,
+    poll_size,
+    reached_ends,
+)
 from ingest.loaders.progress import Ticker, TopicCounts
 from ingest.loaders.retry import Backoff
 from ingest.records import Rejected, canonical_block, parse_collected_status_line, parse_drive_line
@@ -256,24 +264,16 @@ class BatchLoader:
     def _topic_of(self, block: Block) -> str:
         return next(t for t, r in self.routes.items() if r.kind == block.kind)
 
-    def _bounded_done(self, ends: dict[TopicPartition, int]) -> bool:
-        positions = self.consumer.positions
-        return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
-
     def _lag_text(self) -> str:
         behind = self.consumer.lag()
         pending = sum(b.block.records for b in self.buffers.values() if b.block)
         return f"lag {'?' if behind is None else f'{behind:,}'}, {pending:,} buffered, " \
                f"{self.report.files} files, {self.store.bytes_written / 1e6:.1f} MB written"
 
-    def _make_consumer(self, group: str, topics: list[str], on_assigned: Any,
-                       on_revoked: Any) -> GroupConsumer:
-        return GroupConsumer(self.s, group, topics, on_assigned, on_revoked)
-
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> BatchReport:
         started = time.monotonic()
-        factory = self._consumer_factory or self._make_consumer
+        factory = self._consumer_factory or partial(GroupConsumer, self.s)
         self.consumer = factory(self.options.group, list(self.routes), self._on_assigned, self._on_revoked)
         ends = self.consumer.end_offsets() if self.options.bounded else {}
         if ends:
@@ -296,7 +296,7 @@ class BatchLoader:
                 self._flush(ready)
                 consumed = sum(c.consumed for c in self.report.topics.values())
                 ticker.maybe(consumed, self._lag_text)
-                if self.options.bounded and self._bounded_done(ends):
+                if self.options.bounded and reached_ends(self.consumer.positions, ends):
                     break
             self._flush([b for buf in self.buffers.values() if (b := buf.take())])
             self._commit_written(wait_all=True)

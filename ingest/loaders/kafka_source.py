@@ -85,6 +85,11 @@ def poll_size(positions: dict[TopicPartition, int], ends: dict[TopicPartition, i
     return max(1, min(most, left))
 
 
+def reached_ends(positions: dict[TopicPartition, int], ends: dict[TopicPartition, int]) -> bool:
+    """A bounded run is done: partitions are assigned and each is read up to its end offset."""
+    return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
+
+
 class GroupConsumer:
     """A member of consumer group ``group`` reading ``topics`` (see the module docstring)."""
 

@@ -26,11 +26,19 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.hbase_sink import HBaseSink, MutationCache
-from ingest.loaders.kafka_source import CommitRejected, Committed, GroupConsumer, TopicPartition, poll_size
+from ingest.loaders.kafka_source import (
+    CommitRejected,
+    Committed,
+    GroupConsumer,
+    TopicPartition,
+    poll_size,
+    reached_ends,
+)
 from ingest.loaders.progress import Latencies, Ticker, TopicCounts
 from ingest.loaders.redis_sink import RedisSink
 from ingest.loaders.retry import Backoff
@@ -255,24 +263,16 @@ class RealtimeLoader:
         self.dlq.flush()
         self._commit(offsets)
 
-    def _bounded_done(self, ends: dict[TopicPartition, int]) -> bool:
-        positions = self.consumer.positions
-        return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
-
     def _lag_text(self) -> str:
         behind = self.consumer.lag()
         return (f"lag {'?' if behind is None else f'{behind:,}'}, {len(self.windows.open):,} open windows, "
                 f"{self.report.alerts:,} alerts")
 
-    def _make_consumer(self, group: str, topics: list[str], on_assigned: Any,
-                       on_revoked: Any) -> GroupConsumer:
-        return GroupConsumer(self.s, group, topics, on_assigned, on_revoked)
-
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> RealtimeReport:
         started = time.monotonic()
         self.hbase.ensure_connected()
-        factory = self._consumer_factory or self._make_consumer
+        factory = self._consumer_factory or partial(GroupConsumer, self.s)
         self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked)
         ends = self.consumer.end_offsets() if self.options.bounded else {}
         ticker = Ticker("realtime loader", self.options.progress_seconds)
@@ -289,7 +289,7 @@ class RealtimeLoader:
                 now = time.monotonic()
                 rows, stamps, latest, closed = self._process(polled, ends, now)
                 closed.extend(self._timed_out(now))
-                finished = self.options.bounded and self._bounded_done(ends)
+                finished = self.options.bounded and reached_ends(self.consumer.positions, ends)
                 if finished:
                     closed.extend(self.windows.close_all())
                 offsets = self._safe_offsets()
