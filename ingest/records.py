@@ -197,6 +197,21 @@ def _many(line: str) -> re.Pattern[bytes]:
 
 _MANY_DRIVE = _many(_DRIVE_BODY)
 _MANY_COLLECTED = _many(rf"{_STATUS_BODY},[0-9]{{8}}")
+
+
+def _many_one_day(body: str, wrk_date: bool) -> re.Pattern[bytes]:
+    """Like :func:`_many`, and every line has the first line's event date (and, with ``wrk_date``,
+    its collection date): back references check that in the same pass, no date lists needed."""
+    date = "[0-9]{8}"
+    assert body.startswith(date)
+    rest = body[len(date):]
+    first = rf"(?P<event>{date}){rest}" + (rf",(?P<wrk>{date})" if wrk_date else "")
+    later = rf"(?P=event){rest}" + (r",(?P=wrk)" if wrk_date else "")
+    return re.compile(rf"{first}(?:\n{later})*+".encode("ascii"))
+
+
+_ONE_DAY_DRIVE = _many_one_day(_DRIVE_BODY, wrk_date=False)
+_ONE_DAY_COLLECTED = _many_one_day(_STATUS_BODY, wrk_date=True)
 _LINE_FIRST_DATE = re.compile(rb"^[0-9]{8}", re.M)
 _LINE_LAST_DATE = re.compile(rb"[0-9]{8}$", re.M)
 
@@ -299,6 +314,12 @@ def canonical_block(values: Sequence[bytes], collected_status: bool = False) -> 
     blob = b"\n".join(values)
     if blob.count(b"\n") != len(values) - 1:  # a value with a line break of its own
         return None
+    same_day = (_ONE_DAY_COLLECTED if collected_status else _ONE_DAY_DRIVE).fullmatch(blob)
+    if same_day is not None:  # the usual block: one event date (and one collection date)
+        event_date = same_day["event"].decode("ascii")
+        wrk_date = same_day["wrk"].decode("ascii") if collected_status else event_date
+        real = _is_calendar_day(event_date) and _is_calendar_day(wrk_date)
+        return (wrk_date, blob + b"\n") if real else None
     if (_MANY_COLLECTED if collected_status else _MANY_DRIVE).fullmatch(blob) is None:
         return None
     event_date = _one_real_date(set(_LINE_FIRST_DATE.findall(blob)))

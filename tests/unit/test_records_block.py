@@ -58,3 +58,31 @@ def test_lines_the_block_check_refuses_are_the_ones_the_parser_rejects_or_rewrit
 
 def test_empty_block() -> None:
     assert canonical_block([]) is None
+
+
+def test_status_lines_of_several_event_days_keep_their_one_collection_date(
+        lines: dict[str, list[bytes]]) -> None:
+    status = lines["status"]
+    late = [b"20200321" + x[8:] for x in status[:20]]  # events of the day before, collected today
+    block = [*late, *status]
+    expected = "".join(",".join(parse_collected_status_line(x)) + "\n" for x in block).encode()
+    assert canonical_block(block, collected_status=True) == (DATE, expected)
+
+
+@pytest.mark.parametrize("collected", [b"20200322", b"20200323"])
+def test_status_lines_of_two_collection_dates_are_split_line_by_line(
+        lines: dict[str, list[bytes]], collected: bytes) -> None:
+    status = lines["status"]
+    other = b"20200324" if collected == b"20200323" else b"20200323"
+    block = [x[:-8] + collected for x in status[:30]] + [x[:-8] + other for x in status[30:60]]
+    assert canonical_block(block, collected_status=True) is None
+
+
+@pytest.mark.parametrize("day", [b"20200230", b"20201301"])
+def test_a_block_all_of_one_impossible_day_is_not_taken_in_bulk(day: bytes) -> None:
+    drive = [day + b"0000%02d,A0001,1,0,F,N,10,A01" % i for i in range(10)]
+    assert canonical_block(drive) is None
+    status = [day + b"0000%02d,A0001,90,90,90,90,1,1,1,1,A,A,90,20200322" % i for i in range(10)]
+    assert canonical_block(status, collected_status=True) is None
+    collected_on = [b"202003220000%02d,A0001,90,90,90,90,1,1,1,1,A,A,90," % i + day for i in range(10)]
+    assert canonical_block(collected_on, collected_status=True) is None
