@@ -28,21 +28,36 @@ def collected_status(lines: Iterable[str], wrk_date: str) -> Iterator[str]:
 
 def produce(s: Settings, topic: str, lines: Iterable[str], producer: Any = None,
             key_field: int = 1) -> int:
-    """Send each line with its car number as the key; returns the number sent (flushed)."""
+    """Send each line with its car number as the key; returns the number sent (all acknowledged).
+
+    Records go through the live collector's bulk path (straight into kafka-python's record
+    batches) when the producer allows it, else through ``send()`` one by one.
+    """
+    from ingest.collectors.delivery import BulkAppender, bulk_supported
+
     own = producer is None
     producer = producer or make_producer(s, linger_ms=50)
-    count = 0
+    records = []
+    for line in lines:
+        parts = line.split(",", key_field + 1)
+        key = parts[key_field].encode() if len(parts) > key_field else b""
+        records.append((key, line.encode()))
     try:
-        for line in lines:
-            parts = line.split(",", key_field + 1)
-            key = parts[key_field].encode() if len(parts) > key_field else None
-            producer.send(topic, key=key, value=line.encode())
-            count += 1
-        producer.flush()
+        if bulk_supported(producer):
+            delivery = BulkAppender(producer).append({topic: records})
+            producer.flush()
+            unsent, error = delivery.failed() if delivery.wait(60.0) else ({topic: records}, None)
+            if unsent:
+                raise RuntimeError(f"{sum(map(len, unsent.values()))} records to {topic} not acknowledged: "
+                                   f"{error}")
+        else:
+            for key, value in records:
+                producer.send(topic, key=key or None, value=value)
+            producer.flush()
     finally:
         if own:
             producer.close()
-    return count
+    return len(records)
 
 
 def end_offsets(s: Settings, topic: str) -> dict[TopicPartition, int]:
