@@ -30,6 +30,7 @@ from functools import partial
 from typing import Any
 
 from ingest.loaders.dead_letters import DeadLetterSender
+from ingest.loaders.gc_tuning import fewer_collections
 from ingest.loaders.hbase_sink import HBaseSink, MutationCache
 from ingest.loaders.kafka_source import (
     CommitRejected,
@@ -270,6 +271,10 @@ class RealtimeLoader:
 
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> RealtimeReport:
+        with fewer_collections():  # one Python object per record: see gc_tuning
+            return self._run()
+
+    def _run(self) -> RealtimeReport:
         started = time.monotonic()
         self.hbase.ensure_connected()
         factory = self._consumer_factory or partial(GroupConsumer, self.s)
