@@ -1,7 +1,7 @@
 """Loader throughput and latency on the real stack; writes the ``## Loaders`` section of BENCHMARKS.md.
 
-Usage: python bench/bench_loaders.py [--cars 100] [--seconds 3600] [--rate 20000] [--live-seconds 60]
-                                     [--no-report]
+Usage: python bench/bench_loaders.py [--cars 100] [--seconds 3600] [--rate 20000] [--live-seconds 45]
+                                     [--batch-seconds 14400] [--batch-rounds 3] [--no-report]
 
 Runs on separate bench topics (``pilot-bench-*``, created if missing) and a date far in the future,
 so the shared topics and the real partitions are untouched; HBase rows, Redis keys and HDFS
@@ -14,8 +14,9 @@ folders of the run are deleted at the end.
    the consumer lag over time, p50/p99 from produce (Kafka CreateTime) to the HBase put being
    acknowledged (the row is then visible to readers), and from the produce time of the event that
    closed a window to the Redis transaction holding its alert being executed.
-3. batch: status + driving backlog into HDFS (bounded), MB/s, next to a raw WebHDFS upload of the
-   same bytes in files of the same size in the same run.
+3. batch: a status + driving backlog (``--batch-seconds`` of simulated time) into HDFS (bounded), MB/s,
+   next to a raw WebHDFS upload of the same bytes in files of the same size; ``--batch-rounds``
+   interleaved rounds (loader, then raw upload), the fastest of each reported with the slowest.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os
 import platform
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import uuid
@@ -169,21 +171,17 @@ def realtime_live(s: Settings, date: str, cars: int, rate: float, seconds: float
             "groups": [group]}
 
 
-def batch(s: Settings, status: list[str], drive: list[str], date: str, root: str) -> dict[str, Any]:
+def batch_round(s: Settings, group: str, start: dict[Any, int], root: str, n: int,
+                payload: bytes) -> dict[str, Any]:
+    """One round: the loader reads the backlog (a fresh group at its start), then the same bytes are
+    uploaded raw, in as many files of the same size."""
     from hdfs import InsecureClient
 
-    group = f"bench-batch-{uuid.uuid4().hex[:8]}"
-    feed.start_group_at(s, group, {**feed.end_offsets(s, s.topic_status),
-                                   **feed.end_offsets(s, s.topic_drive)})
-    feed.produce(s, s.topic_status, feed.collected_status(status, date))
-    feed.produce(s, s.topic_drive, drive)
+    feed.start_group_at(s, group, start)
     options = BatchOptions(group=group, bounded=True, status_dir=f"{root}/status",
                            drive_dir=f"{root}/drive", progress_seconds=5)
     report = BatchLoader(s, options).run()
-    records = sum(c.consumed for c in report.topics.values())
     client = InsecureClient(s.webhdfs_url, user=s.hdfs_user)
-    # raw upload: the same bytes, in as many files of the same size
-    payload = ("\n".join(f"{line},{date}" for line in status) + "\n" + "\n".join(drive) + "\n").encode()
     files = max(1, report.files)
     size = len(payload) // files + 1
     started = time.perf_counter()
@@ -191,9 +189,54 @@ def batch(s: Settings, status: list[str], drive: list[str], date: str, root: str
         client.write(f"{root}/raw/part-{i:05d}", data=payload[i * size:(i + 1) * size], overwrite=True)
     raw_s = time.perf_counter() - started
     client.delete(root, recursive=True)
+    records = sum(c.consumed for c in report.topics.values())
+    if records != n:
+        raise RuntimeError(f"batch round read {records:,} records, expected {n:,}")
+    log.info("batch round: loader %.1f MB/s, raw %.1f MB/s", report.bytes / 1e6 / report.seconds,
+             len(payload) / 1e6 / raw_s)
     return {"records": records, "mb": report.bytes / 1e6, "seconds": report.seconds, "files": report.files,
             "rate": records / report.seconds, "mbps": report.bytes / 1e6 / report.seconds,
             "raw_mb": len(payload) / 1e6, "raw_seconds": raw_s, "raw_mbps": len(payload) / 1e6 / raw_s}
+
+
+def batch_consumer_alone(s: Settings, start: dict[Any, int]) -> tuple[int, float]:
+    """The loaders' consumer reading the batch backlog, values only, timed like a loader run (from
+    joining the group, with the loaders' GC setting): the floor under the batch loader's time."""
+    from ingest.loaders.gc_tuning import fewer_collections
+    from ingest.loaders.kafka_source import GroupConsumer, TopicPartition, poll_size, reached_ends
+
+    starts = {TopicPartition(tp.topic, tp.partition): o for tp, o in start.items()}
+    with fewer_collections():
+        began = time.perf_counter()
+        consumer = GroupConsumer(s, f"bench-alone-{uuid.uuid4().hex[:8]}", [s.topic_status, s.topic_drive],
+                                 lambda committed: {tp: starts[tp] for tp in committed}, lambda revoked: None)
+        try:
+            ends, got = consumer.end_offsets(), 0
+            while not reached_ends(consumer.positions, ends):
+                for records in consumer.poll(poll_size(consumer.positions, ends, 20_000), 0.5).values():
+                    got += len([m.value() for m in records])
+            return got, time.perf_counter() - began
+        finally:
+            consumer.close()
+
+
+def batch(s: Settings, status: list[str], drive: list[str], date: str, rounds: int) -> dict[str, Any]:
+    """The backlog is produced once; each round reads all of it. Rounds interleave loader and raw
+    upload, so both see the same conditions; the fastest of each is reported, with the spread."""
+    start = {**feed.end_offsets(s, s.topic_status), **feed.end_offsets(s, s.topic_drive)}
+    feed.produce(s, s.topic_status, feed.collected_status(status, date))
+    feed.produce(s, s.topic_drive, drive)
+    payload = ("\n".join(f"{line},{date}" for line in status) + "\n" + "\n".join(drive) + "\n").encode()
+    groups = [f"bench-batch-{uuid.uuid4().hex[:8]}" for _ in range(rounds)]
+    runs = [batch_round(s, group, start, f"/tmp/pilot-bench-{uuid.uuid4().hex[:8]}",
+                        len(status) + len(drive), payload) for group in groups]
+    alone = min((batch_consumer_alone(s, start) for _ in range(rounds)), key=lambda r: r[1])
+    best = max(runs, key=lambda r: r["mbps"])
+    best_raw = max(runs, key=lambda r: r["raw_mbps"])
+    return {**best, "raw_seconds": best_raw["raw_seconds"], "raw_mbps": best_raw["raw_mbps"],
+            "rounds": rounds, "loader_range": (min(r["mbps"] for r in runs), best["mbps"]),
+            "raw_range": (min(r["raw_mbps"] for r in runs), best_raw["raw_mbps"]),
+            "alone": alone, "groups": groups, "status_lines": len(status), "drive_lines": len(drive)}
 
 
 def cleanup(s: Settings, dates: list[str], groups: list[str]) -> None:
@@ -228,13 +271,32 @@ def render(args: argparse.Namespace, rt: dict[str, Any], live: dict[str, Any], b
     goal_rt = "met" if kept_up else "missed"
     goal_alert = "met" if (live["alert"]["p99"] or 9e9) < 1.0 else "missed"
     goal_batch = "met" if bt["mbps"] >= bt["raw_mbps"] / 2 else "missed"
+    half_raw = bt["raw_mbps"] / 2
+    why_batch = textwrap.fill(
+        "Why the batch goal is missed: half the raw upload is "
+        f"{half_raw:.1f} MB/s, {bt['raw_mb'] / half_raw:.2f} s for this backlog; the loaders' "
+        f"consumer alone takes {bt['alone'][1]:.2f} s to hand over its {bt['alone'][0]:,} records "
+        "(librdkafka makes one Python message object per record), before any validation, routing or "
+        "writing. A loader run on this backlog, profiled with py-spy: start-up about 0.25 s (group join, "
+        "recovery listing of HDFS, first fetch), consuming about 1 µs per record, grouping by partition "
+        "0.15 µs, bulk validation 0.24 µs (driving) to 0.34 µs (status) per line, and the last blocks' "
+        "writes about 0.3 s after the last poll. A prototype that fetched raw record batches with "
+        "kafka-python and cut the values out of each decompressed batch with one regular expression (no "
+        "per-record objects) read and validated the same records in 0.95 s (measured once, not part of "
+        "this script): it would save the validation and grouping time, not reach half of a raw upload at "
+        "these speeds, and it depends on kafka-python's private batch internals, so it was not adopted. "
+        "The goal dates from when HDFS made every file close wait up to 400 ms and raw uploads ran at 5-8 "
+        "MB/s; keeping that wait would have \"met\" it. The machine is shared with every service and other "
+        "work; figures move by tens of percent between runs.", 100, break_on_hyphens=False)
     alone_rows = "\n".join(
         f"| {name} consumer alone (values only, reference) | {n:,} | {sec:.2f} | {n / sec:,.0f} | "
         f"same backlog, nothing done with the records |" for name, (n, sec) in alone.items())
     return f"""{SECTION}
 
 `python bench/bench_loaders.py --cars {args.cars} --seconds {args.seconds} --rate {args.rate:.0f} \
---live-seconds {args.live_seconds:.0f}` on {dt.date.today():%Y-%m-%d}; {os.cpu_count()} CPUs shared with
+--live-seconds {args.live_seconds:.0f} \
+--batch-seconds {args.batch_seconds} --batch-rounds {args.batch_rounds}` on {dt.date.today():%Y-%m-%d}; \
+{os.cpu_count()} CPUs shared with
 every service of the stack (Kafka, HDFS, HBase, Hive, Airflow, PostgreSQL, Redis); Python
 {platform.python_version()}, confluent-kafka {confluent_kafka.__version__} (librdkafka \
 {confluent_kafka.libversion()[0]}) in the loaders, kafka-python {kafka.__version__} in the producers, \
@@ -250,9 +312,14 @@ fresh HBase table `{BENCH_TABLE}` (dropped afterwards).
 {live['loader_rate']:,.0f} | the live collector sent {live['produce_rate']:,.0f}/s; every event consumed and \
 its HBase row written {live['drain_after_s']:.1f} s after it stopped |
 | batch (status + drive into HDFS, bounded) | {bt['records']:,} | {bt['seconds']:.2f} | {bt['rate']:,.0f} | \
-{bt['mb']:.1f} MB in {bt['files']} files = **{bt['mbps']:.1f} MB/s** |
+{bt['mb']:.1f} MB in {bt['files']} files = **{bt['mbps']:.1f} MB/s** (fastest of {bt['rounds']} rounds; \
+slowest {bt['loader_range'][0]:.1f}) |
+| loaders' consumer alone on the batch backlog (values only, reference) | {bt['alone'][0]:,} | \
+{bt['alone'][1]:.2f} | {bt['alone'][0] / bt['alone'][1]:,.0f} | fastest of {bt['rounds']}; timed like a \
+loader run, from joining the group |
 | raw WebHDFS upload of the same bytes | – | {bt['raw_seconds']:.2f} | – | {bt['raw_mb']:.1f} MB in \
-{bt['files']} files = **{bt['raw_mbps']:.1f} MB/s** |
+{bt['files']} files = **{bt['raw_mbps']:.1f} MB/s** (fastest of {bt['rounds']} rounds; slowest \
+{bt['raw_range'][0]:.1f}) |
 
 | latency (live run) | p50 ms | p99 ms | samples |
 |---|---:|---:|---:|
@@ -274,22 +341,21 @@ once both lanes wrote it. So an HBase pause (flush, GC: the HBase p99 above) del
 alerts. HBase (RegionServer + Thrift server) costs about 30 µs of CPU per 8-cell row here, the
 largest share of the machine at 20,000 events/s.
 
-The batch loader validates a poll's lines in bulk (one regular expression over the joined
-block, falling back to line-by-line only when a block holds a bad line or two dates)
-and writes finished blocks from three writer lanes (a partition's blocks always in one lane, in
-offset order) while it consumes.
+The batch loader validates a poll's lines in bulk: one regular expression over the joined block,
+which also checks, with back references, that every line has the first line's event date (and
+collection date), so no per-line date lists are built; line by line only when a block holds a bad
+line or two days. Finished blocks are written by three writer lanes (a partition's blocks always
+in one lane, in offset order) while it consumes. Both loaders raise CPython's generation-0 GC
+threshold while they run: with one Python object per record, the default made the collector run
+thousands of times per million records (batch loader +15-25 %).
 
-Why the batch goal is hard: since `dfs.client.block.write.locateFollowingBlock.initial.delay.ms`
-was lowered to 20 ms (closing a file used to wait 400 ms for the DataNode's block report), a
-raw WebHDFS upload moves these files at tens of MB/s. The loader must touch every record
-(receive it, validate it, route it by date): about 2 µs per ~43-byte record in Python even with
-a C consumer, which bounds it near 20 MB/s on one core. The machine is shared with every service
-and other work; figures move by tens of percent between runs.
+{why_batch}
 
 Before (first version, same day: kafka-python consumers, one write thread, line-by-line batch
 validation, HDFS's default 400 ms close wait): real-time catch-up 14,517 events/s, live run
 with p99 alert latency 34 s (the loader fell behind), batch 1.6 MB/s next to a raw upload of
-5.0 MB/s.
+5.0 MB/s. Before the one-pass date check (a 1-hour backlog, one round): batch 10.5 MB/s next to
+a raw upload of 31.4 MB/s.
 """
 
 
@@ -304,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=3600, help="simulated seconds of the day")
     parser.add_argument("--rate", type=float, default=20_000.0, help="live target events/s")
     parser.add_argument("--live-seconds", type=float, default=45.0)
+    parser.add_argument("--batch-seconds", type=int, default=4 * 3600,
+                        help="simulated seconds of the batch loader's backlog (status + driving)")
+    parser.add_argument("--batch-rounds", type=int, default=3)
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -315,11 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     hbase_service.bootstrap(s)  # a fresh table, as on a new installation
     date = f"2099{uuid.uuid4().int % 12 + 1:02d}{uuid.uuid4().int % 28 + 1:02d}"
     live_date = "2098" + date[4:]
+    batch_date = f"2097{date[4:]}"
     with tempfile.TemporaryDirectory() as tmp:
         simulate_day(tmp, date, cars=args.cars, seed=5,
-                     config=SimulatorConfig(day_seconds=args.seconds), only=["status", "drive"])
-        status = feed.read_lines(Path(tmp) / f"SmartCarStatusInfo_{date}.txt")
+                     config=SimulatorConfig(day_seconds=args.seconds), only=["drive"])
+        simulate_day(tmp, batch_date, cars=args.cars, seed=5,
+                     config=SimulatorConfig(day_seconds=args.batch_seconds), only=["status", "drive"])
         drive = feed.read_lines(Path(tmp) / f"SmartCarDrivingInfo_{date}.txt")
+        batch_status = feed.read_lines(Path(tmp) / f"SmartCarStatusInfo_{batch_date}.txt")
+        batch_drive = feed.read_lines(Path(tmp) / f"SmartCarDrivingInfo_{batch_date}.txt")
     groups: list[str] = []
     try:
         log.info("realtime catch-up on %d events", len(drive))
@@ -330,10 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         live = realtime_live(s, live_date, args.cars, args.rate, args.live_seconds)
         groups += live["groups"]
         log.info("realtime live: %s", json.dumps({k: v for k, v in live.items() if k != "groups"}))
-        bt = batch(s, status, drive, date, f"/tmp/pilot-bench-{uuid.uuid4().hex[:8]}")
-        log.info("batch: %s", json.dumps(bt))
+        bt = batch(s, batch_status, batch_drive, batch_date, args.batch_rounds)
+        groups += bt["groups"]
+        log.info("batch: %s", json.dumps({k: v for k, v in bt.items() if k != "groups"}))
     finally:
-        cleanup(s, [date, live_date], groups)
+        cleanup(s, [date, live_date, batch_date], groups)
     text = render(args, rt, live, bt, alone, len(drive))
     print(text)
     if not args.no_report:
