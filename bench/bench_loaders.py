@@ -241,19 +241,13 @@ def batch(s: Settings, status: list[str], drive: list[str], date: str, rounds: i
 
 def cleanup(s: Settings, dates: list[str], groups: list[str]) -> None:
     """Remove the run's Redis keys and drop its HBase table (no tombstones left for compactions)."""
-    import happybase
     import redis
 
     r = redis.Redis(host=s.redis_host, port=s.redis_port, password=s.redis_password, db=s.redis_db)
     keys = [*dates, *(closed_key(g, date) for g in groups for date in dates)]
     if keys:
         r.delete(*keys)
-    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
-    try:
-        if s.hbase_table.encode() in conn.tables():
-            conn.delete_table(s.hbase_table, disable=True)
-    finally:
-        conn.close()
+    hbase_service.drop_table(s)
 
 
 def ms(value: float | None) -> str:

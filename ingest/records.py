@@ -195,7 +195,6 @@ def _many(line: str) -> re.Pattern[bytes]:
     return re.compile(rf"(?:{line}\n)*{line}".encode("ascii"))
 
 
-_MANY_DRIVE = _many(_DRIVE_BODY)
 _MANY_COLLECTED = _many(rf"{_STATUS_BODY},[0-9]{{8}}")
 
 
@@ -320,15 +319,13 @@ def canonical_block(values: Sequence[bytes], collected_status: bool = False) -> 
         wrk_date = same_day["wrk"].decode("ascii") if collected_status else event_date
         real = _is_calendar_day(event_date) and _is_calendar_day(wrk_date)
         return (wrk_date, blob + b"\n") if real else None
-    if (_MANY_COLLECTED if collected_status else _MANY_DRIVE).fullmatch(blob) is None:
+    if not collected_status:  # a driving line's partition is its own event date: one per block
         return None
-    event_date = _one_real_date(set(_LINE_FIRST_DATE.findall(blob)))
-    if event_date is None:
+    # status lines of several event days, collected on one day (one partition)
+    if _MANY_COLLECTED.fullmatch(blob) is None or _one_real_date(set(_LINE_FIRST_DATE.findall(blob))) is None:
         return None
-    wrk_date = _one_real_date(set(_LINE_LAST_DATE.findall(blob))) if collected_status else event_date
-    if not wrk_date:  # not a real date, or lines of several partitions
-        return None
-    return wrk_date, blob + b"\n"
+    wrk_date = _one_real_date(set(_LINE_LAST_DATE.findall(blob)))
+    return (wrk_date, blob + b"\n") if wrk_date else None
 
 
 def status_event_id(fields: Sequence[str]) -> str:

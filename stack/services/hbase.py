@@ -57,6 +57,18 @@ def bootstrap(s: Settings) -> None:
         conn.close()
 
 
+def drop_table(s: Settings) -> None:
+    """Drop the table if it exists (tests and benchmarks that created their own)."""
+    import happybase
+
+    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
+    try:
+        if s.hbase_table.encode() in conn.tables():
+            conn.delete_table(s.hbase_table, disable=True)
+    finally:
+        conn.close()
+
+
 MASTER = Service(
     name="hbase",
     ports=lambda s: (s.hbase_zk_port, s.hbase_master_port, s.hbase_regionserver_port),

@@ -6,7 +6,6 @@ import dataclasses
 import os
 from collections.abc import Iterator
 
-import happybase
 import pytest
 from hdfs import InsecureClient
 
@@ -64,16 +63,9 @@ def loader_stack(stack: Settings) -> Iterator[Settings]:
     """Settings pointing the loaders at the test topics and a fresh test table (dropped after)."""
     s = dataclasses.replace(stack, **LOADER_TEST_SETTINGS)
     ensure_topics(s)
-    _drop_table(s)
+    hbase.drop_table(s)
     hbase.bootstrap(s)
     yield s
-    _drop_table(s)
+    hbase.drop_table(s)
 
 
-def _drop_table(s: Settings) -> None:
-    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
-    try:
-        if s.hbase_table.encode() in conn.tables():
-            conn.delete_table(s.hbase_table, disable=True)
-    finally:
-        conn.close()
