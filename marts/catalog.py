@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marts.params import InvalidParameter
+from pilot.dates import Day
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Mart:
     def monthly(self) -> bool:
         return self.partition_column == "biz_month"
 
+    def partition_of(self, day: Day) -> str:
+        """The partition value holding business date ``day``: yyyyMM for a monthly mart, else yyyyMMdd."""
+        return day.month.text if self.monthly else day.text
+
 
 STATUS = "smartcar_status_info"
 DRIVE = "smartcar_drive_info"
@@ -37,6 +42,10 @@ MASTER = "smartcar_master"
 BUYLIST = "smartcar_item_buylist"
 MASTER_OVER18 = "smartcar_master_over18"
 PARTITIONED_INPUTS = (STATUS, DRIVE)
+# The purchase list has no daily partition: a day's data counts as landed once its status
+# partition has, so a build over the purchase list waits for that partition too.
+LANDS_WITH = {BUYLIST: STATUS}
+INPUT_TABLES = (STATUS, DRIVE, MASTER, BUYLIST)
 INPUT_FILES = (
     "inputs/00_database.sql",
     f"inputs/{STATUS}.sql",

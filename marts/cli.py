@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from marts.catalog import MARTS
 from marts.config import DEFAULT_LATE_DAYS, MartConfig
-from marts.params import MAX_LATE_DAYS, InvalidParameter, parse_biz_date
+from marts.params import late_days
+from pilot.dates import Day
+from pilot.errors import InvalidInput
 from pilot.settings import get_settings
+
+T = TypeVar("T")
 
 DESCRIPTION = """\
 Build the five marts of a business date with the Hive SQL files in sql/hive/ (through the Spark
@@ -26,28 +31,30 @@ examples:
 """
 
 
-def _date(text: str) -> str:
-    try:
-        parse_biz_date(text)
-    except InvalidParameter as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+def _argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a validator: its error becomes argparse's one-line message."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except InvalidInput as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def _late(text: str) -> int:
+def _late_days(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"late days must be a whole number, got {text!r}") from None
-    if not 0 <= value <= MAX_LATE_DAYS:
-        raise argparse.ArgumentTypeError(f"late days must be 0..{MAX_LATE_DAYS}")
-    return value
+        raise InvalidInput(f"late days must be a whole number, got {text!r}") from None
+    return late_days(value)
 
 
 def _config(args: argparse.Namespace) -> MartConfig:
     return MartConfig.from_settings(
         get_settings(), late_days=args.late_days, z_threshold=args.z_threshold,
-        sharp_turn_share_threshold=args.sharp_turn_share, tire_threshold=args.tire_threshold,
+        sharp_share_threshold=args.sharp_turn_share, tire_threshold=args.tire_threshold,
         battery_threshold=args.battery_threshold, database=args.database,
     )
 
@@ -85,11 +92,11 @@ def _sql(args: argparse.Namespace) -> int:
 
 
 def _common(parser: argparse.ArgumentParser, build: bool = False) -> None:
-    parser.add_argument("--date", required=True, type=_date, help="business date yyyyMMdd")
+    parser.add_argument("--date", required=True, type=_argument(Day.parse), help="business date yyyyMMdd")
     parser.add_argument("--mart", action="append", metavar="NAME",
                         help="only this mart (name or alias); repeatable (default: all five)")
     parser.add_argument("--database", help="Hive database (default: settings hive_database)")
-    parser.add_argument("--late-days", type=_late, default=DEFAULT_LATE_DAYS,
+    parser.add_argument("--late-days", type=_argument(_late_days), default=DEFAULT_LATE_DAYS,
                         help="read collection partitions D..D+N for late arrivals "
                              f"(default {DEFAULT_LATE_DAYS})")
     thresholds = parser.add_argument_group("thresholds (default: the settings module)")

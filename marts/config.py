@@ -7,7 +7,6 @@ HDFS folders. :meth:`MartConfig.params` turns everything into validated SQL valu
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 
 from marts.catalog import known_table
@@ -18,9 +17,10 @@ from marts.params import (
     SqlMonth,
     SqlValue,
     late_days,
-    parse_biz_date,
     threshold,
 )
+from pilot.dates import Day
+from pilot.rules import Thresholds
 from pilot.settings import Settings, get_settings
 
 DEFAULT_LATE_DAYS = 1
@@ -34,10 +34,7 @@ class MartConfig:
     drive_dir: str
     master_dir: str
     buylist_dir: str
-    z_threshold: float
-    sharp_turn_share_threshold: float
-    tire_threshold: float
-    battery_threshold: float
+    rules: Thresholds
     late_days: int = DEFAULT_LATE_DAYS
 
     @classmethod
@@ -50,12 +47,13 @@ class MartConfig:
             drive_dir=s.hdfs_drive_dir,
             master_dir=s.hdfs_master_dir,
             buylist_dir=s.hdfs_buylist_dir,
-            z_threshold=s.symptom_z_threshold,
-            sharp_turn_share_threshold=s.sharp_turn_share_threshold,
-            tire_threshold=s.tire_threshold,
-            battery_threshold=s.battery_threshold,
+            rules=Thresholds.from_settings(s),
         )
-        return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        rule_names = {f.name for f in dataclasses.fields(Thresholds)}
+        rules = dataclasses.replace(config.rules, **{k: v for k, v in given.items() if k in rule_names})
+        return dataclasses.replace(config, rules=rules,
+                                   **{k: v for k, v in given.items() if k not in rule_names})
 
     def location(self, path: str) -> SqlLocation:
         return SqlLocation(f"{self.hdfs_uri}{path}")
@@ -68,27 +66,27 @@ class MartConfig:
             "drive_location": self.location(self.drive_dir),
             "master_location": self.location(self.master_dir),
             "buylist_location": self.location(self.buylist_dir),
-            "z_threshold": threshold("z threshold", self.z_threshold, 0, 1e6),
+            "z_threshold": threshold("z threshold", self.rules.z_threshold, 0, 1e6),
             "sharp_turn_share_threshold": threshold(
-                "sharp-turn share threshold", self.sharp_turn_share_threshold, 0, 1),
-            "tire_threshold": threshold("tyre threshold", self.tire_threshold, 0, 1e6),
-            "battery_threshold": threshold("battery threshold", self.battery_threshold, 0, 1e6),
+                "sharp-turn share threshold", self.rules.sharp_share_threshold, 0, 1),
+            "tire_threshold": threshold("tyre threshold", self.rules.tire_threshold, 0, 1e6),
+            "battery_threshold": threshold("battery threshold", self.rules.battery_threshold, 0, 1e6),
         }
 
-    def params(self, biz_date: str) -> dict[str, SqlValue]:
+    def params(self, biz_date: Day | str) -> dict[str, SqlValue]:
         """Every parameter of the build and check files for one business date."""
-        day = parse_biz_date(biz_date)
+        day = Day.of(biz_date)
         return {
             **self.base_params(),
             "biz_date": SqlDate.of(day),
-            "last_wrk_date": SqlDate.of(day + dt.timedelta(days=late_days(self.late_days))),
-            "biz_month": SqlMonth(biz_date[:6]),
+            "last_wrk_date": SqlDate.of(day.plus(late_days(self.late_days))),
+            "biz_month": SqlMonth(day.month.text),
         }
 
-    def collection_dates(self, biz_date: str) -> list[str]:
+    def collection_dates(self, biz_date: Day | str) -> list[str]:
         """The collection partitions a business date reads: D and the next ``late_days`` days."""
-        day = parse_biz_date(biz_date)
-        return [(day + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range(late_days(self.late_days) + 1)]
+        day = Day.of(biz_date)
+        return [day.plus(i).text for i in range(late_days(self.late_days) + 1)]
 
     def input_dir(self, table: str) -> str:
         known_table(table)

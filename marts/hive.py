@@ -49,6 +49,21 @@ class HiveSession:
                                      _short(str(exc))) from exc
         self._cursor = self._conn.cursor()
 
+    @classmethod
+    def over(cls, connection: Any, address: str) -> HiveSession:
+        """A session over a DB-API connection made elsewhere (e.g. by Airflow's HiveServer2Hook)."""
+        session = cls.__new__(cls)
+        session.address = address
+        session._conn = connection
+        session._cursor = connection.cursor()
+        return session
+
+    def __enter__(self) -> HiveSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def execute(self, statement: str) -> None:
         try:
             self._cursor.execute(statement)

@@ -15,6 +15,7 @@ from marts import sqlfile
 from marts.catalog import BUYLIST, MASTER, PARTITIONED_INPUTS, Mart
 from marts.config import MartConfig
 from marts.params import SqlDate, SqlIdentifier, SqlLocation
+from pilot.dates import Day
 from pilot.errors import PilotError, ServiceUnavailable
 
 LOADER_HINT = "load it with the batch loader (`pilot load batch`)"
@@ -69,7 +70,7 @@ def _listing(client: HdfsLister, path: str, config: MartConfig) -> list[tuple[st
 
 
 def find_partitions(
-    client: HdfsLister, config: MartConfig, biz_date: str, tables: Iterable[str],
+    client: HdfsLister, config: MartConfig, biz_date: Day, tables: Iterable[str],
 ) -> list[InputPartition]:
     """The collection partitions to register; raises if wrk_date=D of a table is missing."""
     found: list[InputPartition] = []
@@ -90,7 +91,7 @@ def find_partitions(
 
 
 def check_reference_data(
-    client: HdfsLister, config: MartConfig, biz_date: str, tables: Iterable[str],
+    client: HdfsLister, config: MartConfig, biz_date: Day, tables: Iterable[str],
 ) -> None:
     """The car master (and, for the purchase mart, the month's purchase file) must be in HDFS."""
     for table in tables:
@@ -102,7 +103,7 @@ def check_reference_data(
                                    f"{LOADER_HINT}, which uploads the reference data")
         elif table == BUYLIST:
             path = config.buylist_dir
-            name = f"CarItemBuyList_{biz_date[:6]}.txt"
+            name = f"CarItemBuyList_{biz_date.month}.txt"
             files = _listing(client, path, config) or []
             if name not in {n for n, _ in files}:
                 raise MissingInput(f"the purchase list {config.hdfs_uri}{path}/{name} is missing; "

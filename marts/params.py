@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from pilot.errors import PilotError
+from pilot.dates import Day, Month
+from pilot.errors import InvalidInput
 
 IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
 # An HDFS location: optional hdfs://host:port prefix, then an absolute path of safe characters.
@@ -20,8 +21,8 @@ LOCATION_RE = re.compile(r"(?:hdfs://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)?/[A-Za-z0-9
 MAX_LATE_DAYS = 31
 
 
-class InvalidParameter(PilotError):
-    """A parameter value that must not reach the SQL."""
+# A parameter value that must not reach the SQL: the ground's error for bad user input.
+InvalidParameter = InvalidInput
 
 
 def _text(name: str, value: object) -> str:
@@ -31,21 +32,13 @@ def _text(name: str, value: object) -> str:
 
 
 def parse_biz_date(value: object, name: str = "date") -> dt.date:
-    """A real calendar date written as exactly 8 ASCII digits ``yyyyMMdd``."""
-    text = _text(name, value)
-    if not (len(text) == 8 and text.isascii() and text.isdigit()):
-        raise InvalidParameter(f"{name} must be yyyyMMdd (8 digits), got {text!r}")
-    try:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        raise InvalidParameter(f"{name} {text!r} is not a real calendar date") from None
+    """A real calendar date written as exactly 8 ASCII digits ``yyyyMMdd`` (see :class:`Day`)."""
+    return Day.parse(value, name).date
 
 
 def parse_biz_month(value: object, name: str = "month") -> str:
-    text = _text(name, value)
-    if not (len(text) == 6 and text.isascii() and text.isdigit() and 1 <= int(text[4:]) <= 12):
-        raise InvalidParameter(f"{name} must be yyyyMM (6 digits, month 01-12), got {text!r}")
-    return text
+    """A month written as ``yyyyMM`` (see :class:`Month`)."""
+    return Month.parse(value, name).text
 
 
 @dataclass(frozen=True)
@@ -58,8 +51,8 @@ class SqlDate:
         parse_biz_date(self.value)
 
     @classmethod
-    def of(cls, day: dt.date) -> SqlDate:
-        return cls(day.strftime("%Y%m%d"))
+    def of(cls, day: dt.date | Day) -> SqlDate:
+        return cls(str(day) if isinstance(day, Day) else day.strftime("%Y%m%d"))
 
     def render(self) -> str:
         return self.value

@@ -13,7 +13,8 @@ from marts import gates, inputs, sqlfile
 from marts.catalog import INPUT_FILES, Mart, get_mart, select_marts
 from marts.config import MartConfig
 from marts.hive import HiveSession
-from marts.params import SqlIdentifier, SqlValue, parse_biz_date
+from marts.params import SqlIdentifier, SqlValue
+from pilot.dates import Day
 from pilot.errors import PilotError
 from pilot.settings import Settings, get_settings
 
@@ -37,7 +38,7 @@ class MartResult:
 def partition_params(
     mart: Mart, params: Mapping[str, SqlValue], table: str | None = None,
 ) -> dict[str, SqlValue]:
-    value = params["biz_month"] if mart.monthly else params["biz_date"]
+    value = params[mart.partition_column]  # the params hold biz_date and biz_month
     return {
         **params,
         "table": SqlIdentifier(table or mart.name),
@@ -117,7 +118,7 @@ def build_one(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue], log
 
 
 def build_marts(
-    biz_date: str,
+    biz_date: Day | str,
     names: list[str] | None = None,
     config: MartConfig | None = None,
     settings: Settings | None = None,
@@ -127,7 +128,7 @@ def build_marts(
     hdfs_client: Any = None,
 ) -> list[MartResult]:
     """Build (and gate) the requested marts for one business date, in dependency order."""
-    parse_biz_date(biz_date)
+    biz_date = Day.of(biz_date)
     marts = select_marts(names)
     settings = settings or get_settings()
     config = config or MartConfig.from_settings(settings)
@@ -169,14 +170,14 @@ def build_marts(
 
 
 def check_marts(
-    biz_date: str,
+    biz_date: Day | str,
     names: list[str] | None = None,
     config: MartConfig | None = None,
     settings: Settings | None = None,
     hive: HiveSession | None = None,
 ) -> list[gates.GateResult]:
     """Run the gates of already-built marts (nothing is dropped; the caller reports)."""
-    parse_biz_date(biz_date)
+    biz_date = Day.of(biz_date)
     marts = select_marts(names)
     settings = settings or get_settings()
     config = config or MartConfig.from_settings(settings)
@@ -196,7 +197,7 @@ def check_marts(
             session.close()
 
 
-def render_sql(biz_date: str, name: str, config: MartConfig | None = None, checks: bool = False) -> str:
+def render_sql(biz_date: Day | str, name: str, config: MartConfig | None = None, checks: bool = False) -> str:
     """The bound SQL of one mart (build statements, or its checks) — for reading or beeline."""
     mart = get_mart(name)
     config = config or MartConfig.from_settings()

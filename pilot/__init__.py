@@ -1,1 +1,1 @@
-"""smartcar-pilot: settings, errors and the `pilot` command line."""
+"""smartcar-pilot, the ground every layer may import: settings, errors and the date values."""

@@ -16,3 +16,7 @@ class ServiceUnavailable(PilotError):
         hint = hint or "start it with `pilot stack up` (or check `pilot stack status`)"
         reason = f": {detail}" if detail else ""
         super().__init__(f"{service} is not reachable at {address}{reason}. Is it running? {hint}.")
+
+
+class InvalidInput(PilotError):
+    """A value given by the user (a date, an identifier, a parameter) that is not allowed."""

@@ -12,9 +12,11 @@ from ingest.simulator.fleet import (
 from ingest.simulator.runner import simulate_day
 from ingest.simulator.status import generate_status_day, write_status_day
 from ingest.simulator.truth import compute_ground_truth
+from pilot.rules import Thresholds
 
 __all__ = [
     "SimulatorConfig",
+    "Thresholds",
     "compute_ground_truth",
     "generate_drive_day",
     "generate_status_day",

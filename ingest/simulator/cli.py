@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ingest.arguments import number
 from ingest.simulator.config import SimulatorConfig, knob_help
 from ingest.simulator.fleet import MAX_CARS
 from ingest.simulator.runner import KINDS, simulate_day
 from ingest.simulator.seeding import parse_date
-from ingest.simulator.truth import Thresholds
+from pilot.settings import Settings, get_settings
 
 DESCRIPTION = """\
 Simulate one day of the smart-car fleet, deterministically from --seed (same arguments give
@@ -33,14 +35,7 @@ def _date(text: str) -> str:
     return text
 
 
-def _cars(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"cars must be a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CARS:
-        raise argparse.ArgumentTypeError(f"cars must be 1..{MAX_CARS}, got {value}")
-    return value
+_cars = number(int, at_least=1, at_most=MAX_CARS, name="cars")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,8 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"write only this output; repeatable; one of {', '.join(KINDS)} (default: all)",
     )
     parser.add_argument("--buylist-rows", type=int, help="purchase rows (default ~100,000 x cars/2600)")
-    parser.add_argument("--window-seconds", type=int, default=30, help="overspeed window (default 30)")
-    parser.add_argument("--speed-threshold", type=float, default=80, help="overspeed km/h (default 80)")
+    parser.add_argument("--window-seconds", type=int,
+                        help="overspeed window of the ground truth in seconds (default: the "
+                             "settings', PILOT_OVERSPEED_WINDOW_SECONDS)")
+    parser.add_argument("--speed-threshold", type=float,
+                        help="overspeed km/h of the ground truth (default: the settings', "
+                             "PILOT_OVERSPEED_SPEED_KMH)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     knobs = parser.add_argument_group("simulation knobs")
@@ -92,18 +91,24 @@ def _describe(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, with the overspeed rule of --window-seconds and --speed-threshold if given."""
+    if args.window_seconds is not None and args.window_seconds < 1:
+        raise ValueError("--window-seconds must be at least 1")
+    overrides = {"overspeed_window_seconds": args.window_seconds, "overspeed_speed_kmh": args.speed_threshold}
+    return dataclasses.replace(get_settings(), **{k: v for k, v in overrides.items() if v is not None})
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     overrides = {name: getattr(args, name, None) for name in knob_help()}
     try:
         config = SimulatorConfig().with_overrides(**overrides)
-        thresholds = Thresholds(window_seconds=args.window_seconds, speed_threshold=args.speed_threshold)
-        if thresholds.window_seconds < 1:
-            raise ValueError("--window-seconds must be at least 1")
+        settings = _settings(args)
         if args.buylist_rows is not None and args.buylist_rows < 1:
             raise ValueError("--buylist-rows must be at least 1")
         summary = simulate_day(
             args.out, args.date, args.cars, args.seed, config, quiet=args.quiet, only=args.only,
-            thresholds=thresholds, buylist_rows=args.buylist_rows,
+            settings=settings, buylist_rows=args.buylist_rows,
         )
     except ValueError as exc:
         print(f"pilot simulate: error: {exc}", file=sys.stderr)

@@ -9,18 +9,19 @@ their signals often disagree with the wheel.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ingest.records import SIGNAL_CODES, STEER_CODES
-from ingest.simulator.blocks import Block, Layout, blocks_to_frame, encode_block
+from ingest.simulator.blocks import Block, Layout, blocks_to_frame, day_blocks, encode_block
 from ingest.simulator.config import SimulatorConfig
 from ingest.simulator.drive_plan import AREAS, DrivePlan, plan_drive
-from ingest.simulator.output import WriteResult, write_chunks
+from ingest.simulator.output import WriteResult, write_blocks
 from ingest.simulator.progress import Progress
-from ingest.simulator.seeding import BLOCK_SECONDS, Stream, date_key, rng
+from ingest.simulator.seeding import Stream
 
 LAYOUT: Layout = (
     ("speed_pedal", None),
@@ -51,7 +52,7 @@ def _steer_table(plan: DrivePlan) -> np.ndarray:
 
 
 def _materialise(
-    plan: DrivePlan, first: int, last: int, gen: np.random.Generator, steer: np.ndarray,
+    plan: DrivePlan, steer: np.ndarray, first: int, last: int, gen: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     position = np.arange(plan.cars)[None, :] * plan.steps + np.arange(first, last)[:, None]
     run = np.searchsorted(plan.run_start, position, side="right") - 1
@@ -83,24 +84,14 @@ def drive_blocks(
     """The day's events in blocks of ``BLOCK_SECONDS``; each block has its own random stream."""
     config = config or SimulatorConfig()
     plan = plan or plan_drive(fleet, date, seed, config)
-    steer = _steer_table(plan)
-    per_block = max(1, BLOCK_SECONDS // config.drive_interval)
-    key = date_key(date)
-    for index, first in enumerate(range(0, plan.steps, per_block)):
-        last = min(first + per_block, plan.steps)
-        gen = rng(seed, Stream.DRIVE_BLOCK, key, index)
-        seconds = np.arange(first, last, dtype=np.int64) * config.drive_interval
-        yield Block(seconds, _materialise(plan, first, last, gen, steer))
-
-
-def day_seconds(config: SimulatorConfig) -> np.ndarray:
-    return np.arange(0, config.day_seconds, config.drive_interval, dtype=np.int64)
+    columns = partial(_materialise, plan, _steer_table(plan))
+    yield from day_blocks(seed, Stream.DRIVE_BLOCK, date, plan.steps, config.drive_interval, columns)
 
 
 def drive_frame(
     blocks: Sequence[Block], fleet: list[str], date: str, config: SimulatorConfig,
 ) -> pd.DataFrame:
-    return blocks_to_frame(blocks, fleet, date, "r_date", LAYOUT, day_seconds(config))
+    return blocks_to_frame(blocks, fleet, date, "r_date", LAYOUT, config.day_seconds, config.drive_interval)
 
 
 def generate_drive_day(
@@ -149,11 +140,5 @@ def write_drive_day(
     plan: DrivePlan | None = None,
 ) -> WriteResult:
     """Write ``SmartCarDrivingInfo_<date>.txt`` into ``out_dir``; blocks are appended to ``keep``."""
-
-    def chunks() -> Iterator[tuple[bytes, int]]:
-        for block in drive_blocks(fleet, date, seed, config, plan):
-            if keep is not None:
-                keep.append(block)
-            yield encode_drive_block(block, date, fleet), block.rows
-
-    return write_chunks(Path(out_dir) / drive_file_name(date), chunks(), progress)
+    return write_blocks(Path(out_dir) / drive_file_name(date), drive_blocks(fleet, date, seed, config, plan),
+                        partial(encode_drive_block, date=date, fleet=fleet), progress, keep)

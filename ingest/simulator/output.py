@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.simulator.blocks import Block
 from ingest.simulator.progress import Progress
 
 
@@ -49,3 +50,19 @@ def write_chunks(
         if progress is not None:
             progress.close()
     return WriteResult(str(target), rows, size, time.perf_counter() - started)
+
+
+def write_blocks(
+    path: str | Path, blocks: Iterable[Block], encode: Callable[[Block], bytes],
+    progress: Progress | None = None, keep: list[Block] | None = None,
+) -> WriteResult:
+    """Write the ``encode``-d blocks to ``path`` (see :func:`write_chunks`); each block is also
+    appended to ``keep`` when given (the ground truth is computed from them)."""
+
+    def chunks() -> Iterator[tuple[bytes, int]]:
+        for block in blocks:
+            if keep is not None:
+                keep.append(block)
+            yield encode(block), block.rows
+
+    return write_chunks(path, chunks(), progress)

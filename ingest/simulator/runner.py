@@ -24,7 +24,9 @@ from ingest.simulator.output import WriteResult
 from ingest.simulator.progress import Progress
 from ingest.simulator.seeding import parse_date
 from ingest.simulator.status import status_blocks, status_frame, write_status_day
-from ingest.simulator.truth import Thresholds, compute_ground_truth, truth_file_name, write_ground_truth
+from ingest.simulator.truth import compute_ground_truth, truth_file_name, write_ground_truth
+from pilot.rules import Thresholds
+from pilot.settings import Settings, get_settings
 
 KINDS = ("master", "buylist", "status", "drive", "truth")
 
@@ -64,13 +66,14 @@ def simulate_day(
     config: SimulatorConfig | None = None,
     quiet: bool = True,
     only: Iterable[str] | None = None,
-    thresholds: Thresholds | None = None,
+    settings: Settings | None = None,
     buylist_rows: int | None = None,
 ) -> dict[str, Any]:
     """Write the day's files into ``out_dir``; returns what was written (kind, path, rows, bytes, s).
 
     ``only`` limits the output to some of :data:`KINDS`; the ground truth is always computed from
-    the generated records, also when their files are not written.
+    the generated records, also when their files are not written. It applies the thresholds of
+    ``settings`` (default: :func:`pilot.settings.get_settings`), as the loaders and marts do.
     """
     kinds = validate_request(date, cars, only)
     config = config or SimulatorConfig()
@@ -80,6 +83,8 @@ def simulate_day(
     fleet = make_fleet(cars, seed)
     files: list[dict[str, Any]] = []
     keep_blocks = "truth" in kinds
+    # resolved first: a bad threshold in the environment fails before any file is written
+    thresholds = Thresholds.from_settings(settings or get_settings()) if keep_blocks else None
 
     if "master" in kinds:
         files.append(_record("master", write_car_master(out / MASTER_FILE, fleet, seed, config.minor_share)))
@@ -108,13 +113,13 @@ def simulate_day(
         drive_kept.extend(drive_blocks(fleet, date, seed, config, plan))
 
     summary: dict[str, Any] = {"date": date, "seed": seed, "cars": cars, "out_dir": str(out), "files": files}
-    if keep_blocks:
+    if thresholds is not None:
         truth_started = time.perf_counter()
         truth = compute_ground_truth(
             status_frame(status_kept, fleet, date, config),
             drive_frame(drive_kept, fleet, date, config),
             make_car_master(fleet, seed, config.minor_share),
-            date, seed=seed, thresholds=thresholds,
+            date, thresholds, seed=seed,
         )
         for car, driver in _drivers(fleet, plan).items():
             truth["cars"][car]["driver"] = driver

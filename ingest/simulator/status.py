@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ingest.records import DEVICE_CODES, LIGHT_CODES, STATUS_FIELDS
-from ingest.simulator.blocks import Block, Layout, blocks_to_frame, encode_block
+from ingest.simulator.blocks import Block, Layout, blocks_to_frame, day_blocks, encode_block
 from ingest.simulator.config import SimulatorConfig
 from ingest.simulator.fleet import MAX_CARS, fleet_indices
-from ingest.simulator.output import WriteResult, write_chunks
+from ingest.simulator.output import WriteResult, write_blocks
 from ingest.simulator.progress import Progress
-from ingest.simulator.seeding import BLOCK_SECONDS, Stream, date_key, rng
+from ingest.simulator.seeding import Stream, date_key, rng
 
 TIRES = STATUS_FIELDS[2:6]
 LIGHTS = STATUS_FIELDS[6:10]
@@ -95,7 +96,7 @@ def plan_failures(fleet: list[str], date: str, seed: int, config: SimulatorConfi
 
 
 def _block(
-    plan: FailurePlan, gen: np.random.Generator, first: int, last: int, cars: int,
+    plan: FailurePlan, cars: int, first: int, last: int, gen: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     step = np.arange(first, last)[:, None]
     shape = (last - first, cars)
@@ -119,23 +120,15 @@ def status_blocks(
     """The day in blocks of ``BLOCK_SECONDS``; each block has its own random stream."""
     config = config or SimulatorConfig()
     plan = plan_failures(fleet, date, seed, config)
-    per_block = max(1, BLOCK_SECONDS // config.status_interval)
-    key = date_key(date)
-    for index, first in enumerate(range(0, plan.steps, per_block)):
-        last = min(first + per_block, plan.steps)
-        gen = rng(seed, Stream.STATUS_BLOCK, key, index)
-        seconds = np.arange(first, last, dtype=np.int64) * config.status_interval
-        yield Block(seconds, _block(plan, gen, first, last, len(fleet)))
-
-
-def day_seconds(config: SimulatorConfig) -> np.ndarray:
-    return np.arange(0, config.day_seconds, config.status_interval, dtype=np.int64)
+    columns = partial(_block, plan, len(fleet))
+    yield from day_blocks(seed, Stream.STATUS_BLOCK, date, plan.steps, config.status_interval, columns)
 
 
 def status_frame(
     blocks: Sequence[Block], fleet: list[str], date: str, config: SimulatorConfig,
 ) -> pd.DataFrame:
-    return blocks_to_frame(blocks, fleet, date, "reg_date", LAYOUT, day_seconds(config))
+    return blocks_to_frame(blocks, fleet, date, "reg_date", LAYOUT, config.day_seconds,
+                           config.status_interval)
 
 
 def generate_status_day(
@@ -164,12 +157,5 @@ def write_status_day(
     keep: list[Block] | None = None,
 ) -> WriteResult:
     """Write ``SmartCarStatusInfo_<date>.txt`` into ``out_dir``; blocks are appended to ``keep``."""
-    config = config or SimulatorConfig()
-
-    def chunks() -> Iterator[tuple[bytes, int]]:
-        for block in status_blocks(fleet, date, seed, config):
-            if keep is not None:
-                keep.append(block)
-            yield encode_status_block(block, date, fleet), block.rows
-
-    return write_chunks(Path(out_dir) / status_file_name(date), chunks(), progress)
+    return write_blocks(Path(out_dir) / status_file_name(date), status_blocks(fleet, date, seed, config),
+                        partial(encode_status_block, date=date, fleet=fleet), progress, keep)

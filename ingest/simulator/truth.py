@@ -10,7 +10,7 @@ speed is strictly above the threshold.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ingest.records import SHARP_STEER_CODES, STATUS_FIELDS
+from pilot.rules import Thresholds
 
 TIRES = STATUS_FIELDS[2:6]
 LIGHTS = STATUS_FIELDS[6:10]
 CHECKS = ("Tire Check", "Light Check", "Engine Check", "Brake Check", "Battery Check")
-ADULT_AGE = 18
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    window_seconds: int = 30
-    speed_threshold: float = 80
-    tire_threshold: float = 80
-    battery_threshold: float = 30
-    z_threshold: float = 2.0
-    sharp_share_threshold: float = 0.3
-    adult_age: int = ADULT_AGE
 
 
 def truth_file_name(date: str) -> str:
@@ -195,15 +184,15 @@ def compute_ground_truth(
     drive_df: pd.DataFrame,
     master_df: pd.DataFrame,
     date: str,
-    window_seconds: int = 30,
-    speed_threshold: float = 80,
+    thresholds: Thresholds,
     seed: int | None = None,
-    thresholds: Thresholds | None = None,
 ) -> dict[str, Any]:
-    """Per-car facts and fleet totals of one day; frames may be typed (simulator) or plain text."""
-    limits = thresholds or Thresholds(window_seconds=window_seconds, speed_threshold=speed_threshold)
-    status = _status_facts(status_df, limits)
-    drive = _drive_facts(drive_df, date, limits)
+    """Per-car facts and fleet totals of one day; frames may be typed (simulator) or plain text.
+
+    ``thresholds``: :meth:`Thresholds.from_settings` of the settings the loaders and marts use.
+    """
+    status = _status_facts(status_df, thresholds)
+    drive = _drive_facts(drive_df, date, thresholds)
     ages = dict(zip(master_df["car_number"].astype(str), master_df["age"].astype(int), strict=True))
     empty_status = {"status_records": 0, "failed_checks": [], "status_averages": {}}
     empty_drive = {
@@ -213,18 +202,18 @@ def compute_ground_truth(
     cars: dict[str, dict[str, Any]] = {}
     for car in sorted(set(status) | set(drive)):
         cars[car] = {
-            "adult": ages.get(car, 0) >= limits.adult_age,
+            "adult": ages.get(car, 0) >= thresholds.adult_age,
             "age": ages.get(car),
             **status.get(car, empty_status),
             **drive.get(car, empty_drive),
         }
-    _symptoms(cars, limits)
+    _symptoms(cars, thresholds)
     return {
         "date": date,
         "seed": seed,
         "cars": cars,
         "totals": _totals(cars),
-        "params": asdict(limits),
+        "params": asdict(thresholds),
     }
 
 

@@ -135,14 +135,20 @@ def test_numeric_fast_pattern_implies_conversion_is_identity(number: object) -> 
         assert convert("numeric(12,6)", text) == text
 
 
-def test_no_fast_path_for_types_that_need_conversion() -> None:
-    for type_text in ("date", "double precision", "numeric", "numeric(10,0)"):
-        assert ColumnType.parse(type_text).fast_pattern() is None
+@pytest.mark.parametrize("type_text", ["date", "double precision", "numeric", "numeric(10,0)"])
+def test_no_fast_path_for_types_that_need_conversion(type_text: str) -> None:
+    assert ColumnType.parse(type_text).fast_pattern() is None
 
 
-def test_sql_text_templates() -> None:
-    assert ColumnType.parse("date").sql_text() == "to_char({}, 'YYYY-MM-DD')"
-    assert ColumnType.parse("double precision").sql_text() == "({})::numeric::text"
-    assert ColumnType.parse("integer").sql_text() == "({})::text"
-    assert ColumnType.parse("character varying(5)").sql_text() == "{}"
-    assert ColumnType.parse("character(6)").sql_text() == "({})::text"  # strips trailing blanks
+@pytest.mark.parametrize(
+    ("type_text", "template"),
+    [
+        ("date", "to_char({}, 'YYYY-MM-DD')"),
+        ("double precision", "({})::numeric::text"),
+        ("integer", "({})::text"),
+        ("character varying(5)", "{}"),
+        ("character(6)", "({})::text"),  # the cast strips trailing blanks
+    ],
+)
+def test_sql_text_templates(type_text: str, template: str) -> None:
+    assert ColumnType.parse(type_text).sql_text() == template

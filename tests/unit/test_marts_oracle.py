@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ingest.simulator import SimulatorConfig, simulate_day
-from marts.devdata import Realism, write_layout
 from tests.oracles import marts as oracle
+from tests.support.devdata import Realism, write_layout
 
 DATE = "20200322"
 

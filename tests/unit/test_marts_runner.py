@@ -16,7 +16,8 @@ from marts.hive import Result
 from marts.inputs import MissingInput, check_reference_data, find_partitions
 from marts.params import InvalidParameter
 from marts.textable import format_csv, format_table, width
-from pilot import cli
+from orchestration import cli
+from pilot.dates import Day
 
 CONFIG = MartConfig.from_settings(database="pilot_test")
 
@@ -118,10 +119,10 @@ def test_only_temporary_files_count_as_missing_and_late_partition_is_optional() 
 
 def test_reference_data_must_exist() -> None:
     with pytest.raises(MissingInput, match=r"CarMaster\.txt"):
-        check_reference_data(FakeHdfs({}), CONFIG, "20200322", ["smartcar_master"])
+        check_reference_data(FakeHdfs({}), CONFIG, Day.parse("20200322"), ["smartcar_master"])
     hdfs = FakeHdfs({CONFIG.buylist_dir: ["CarItemBuyList_202002.txt"]})
     with pytest.raises(MissingInput, match=r"CarItemBuyList_202003\.txt"):
-        check_reference_data(hdfs, CONFIG, "20200322", ["smartcar_item_buylist"])
+        check_reference_data(hdfs, CONFIG, Day.parse("20200322"), ["smartcar_item_buylist"])
 
 
 def test_hostile_date_fails_before_any_service_is_touched() -> None:

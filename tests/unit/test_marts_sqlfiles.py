@@ -17,19 +17,30 @@ def all_files() -> list[str]:
     return [p.relative_to(sqlfile.SQL_DIR).as_posix() for p in sqlfile.SQL_DIR.rglob("*.sql")]
 
 
+# The build parameters plus those of the small statements in ops/ (runner and exporter).
+OPS_PARAMS = {
+    **PARAMS,
+    "table": SqlIdentifier("smartcar_status_info"),
+    "wrk_date": SqlDate("20200322"),
+    "location": PARAMS["status_location"],
+    "partition_column": SqlIdentifier("biz_date"),
+    "partition_value": SqlDate("20200322"),
+}
+
+
 def test_every_file_binds_with_the_build_parameters() -> None:
-    extra = {
-        **PARAMS,
-        "table": SqlIdentifier("smartcar_status_info"),
-        "wrk_date": SqlDate("20200322"),
-        "location": PARAMS["status_location"],
-        "partition_column": SqlIdentifier("biz_date"),
-        "partition_value": SqlDate("20200322"),
-    }
     for relative in all_files():
-        text = sqlfile.bind(sqlfile.read_sql(relative), extra)
+        text = sqlfile.bind(sqlfile.read_sql(relative), OPS_PARAMS)
         assert "${" not in text, relative
         assert sqlfile.split_statements(text), relative
+
+
+def test_each_ops_file_is_one_statement() -> None:
+    ops = sqlfile.sql_files("ops")
+    assert {"describe_table.sql", "describe_partition.sql", "list_partitions.sql"} <= {p.name for p in ops}
+    for path in ops:
+        relative = path.relative_to(sqlfile.SQL_DIR).as_posix()
+        assert len(sqlfile.statements(relative, OPS_PARAMS)) == 1, relative
 
 
 def test_each_mart_file_creates_its_table_and_overwrites_one_partition() -> None:
@@ -49,7 +60,7 @@ def test_each_mart_file_creates_its_table_and_overwrites_one_partition() -> None
 
 def test_thresholds_reach_the_sql() -> None:
     config = MartConfig.from_settings(
-        z_threshold=2.5, sharp_turn_share_threshold=0.25, tire_threshold=75, battery_threshold=20
+        z_threshold=2.5, sharp_share_threshold=0.25, tire_threshold=75, battery_threshold=20
     )
     symptom = render_sql("20200322", "symptom", config)
     assert "abs(z_speed) > 2.5" in symptom and "share > 0.25" in symptom

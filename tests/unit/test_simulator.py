@@ -33,6 +33,8 @@ from ingest.simulator.driving import drive_file_name, write_drive_day
 from ingest.simulator.fleet import MAX_CARS, write_car_master
 from ingest.simulator.status import plan_failures, status_file_name, write_status_day
 from ingest.simulator.truth import compute_ground_truth
+from pilot.rules import Thresholds
+from pilot.settings import Settings
 
 DATE = "20200322"
 SEED = 7
@@ -290,7 +292,7 @@ def test_default_hundred_car_day_feeds_every_mart() -> None:
     fleet = make_fleet(100, 42)
     truth = compute_ground_truth(
         generate_status_day(fleet, DATE, 42), generate_drive_day(fleet, DATE, 42),
-        make_car_master(fleet, 42), DATE,
+        make_car_master(fleet, 42), DATE, Thresholds.from_settings(Settings()),
     )
     totals = truth["totals"]
     assert 80 <= totals["adult_cars"] < 100
@@ -327,6 +329,26 @@ def test_cli_rejects_bad_arguments(
         main(["simulate", *[item for pair in arguments.items() for item in pair], "--out", str(tmp_path)])
     assert exited.value.code == 2
     assert value in capsys.readouterr().err
+
+
+def test_cli_takes_the_overspeed_rule_from_the_settings_unless_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+    import json
+
+    import ingest.simulator.cli as cli
+
+    configured = dataclasses.replace(Settings(), overspeed_window_seconds=60, overspeed_speed_kmh=90.0)
+    monkeypatch.setattr(cli, "get_settings", lambda: configured)
+    base = ["simulate", "--date", DATE, "--cars", "3", "--day-seconds", "600", "--quiet", "--only", "truth"]
+    assert main([*base, "--out", str(tmp_path / "settings")]) == 0
+    assert main([*base, "--out", str(tmp_path / "flag"), "--speed-threshold", "95"]) == 0
+    truth = f"ground_truth_{DATE}.json"
+    params = json.loads((tmp_path / "settings" / truth).read_text())["params"]
+    assert (params["window_seconds"], params["speed_threshold"]) == (60, 90)
+    params = json.loads((tmp_path / "flag" / truth).read_text())["params"]
+    assert (params["window_seconds"], params["speed_threshold"]) == (60, 95)
 
 
 def test_cli_rejects_bad_knob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from ingest.records import DRIVE_FIELDS, MASTER_FIELDS, STATUS_FIELDS
 from ingest.simulator import SimulatorConfig, simulate_day
+from pilot.settings import Settings, load_settings
 
 DATE = "20200322"
 CONFIG = SimulatorConfig(
@@ -25,7 +27,7 @@ LIGHTS = ["light_fl", "light_fr", "light_bl", "light_br"]
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("truth")
-    simulate_day(out, DATE, cars=10, seed=5, config=CONFIG)
+    simulate_day(out, DATE, cars=10, seed=5, config=CONFIG, settings=Settings())
     read = {"header": None, "dtype": str, "keep_default_na": False}
     return {
         "truth": json.loads((out / f"ground_truth_{DATE}.json").read_text(encoding="utf-8")),
@@ -35,23 +37,23 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def expected_checks(status: pd.DataFrame) -> dict[str, list[str]]:
+def expected_checks(status: pd.DataFrame, tire: float = 80, battery: float = 30) -> dict[str, list[str]]:
     numbers = status[[*TIRES, "battery"]].astype(int).assign(car_number=status.car_number)
     means = numbers.groupby("car_number").mean()
     flags = pd.DataFrame({
-        "Tire Check": (means[TIRES] < 80).any(axis=1),
+        "Tire Check": (means[TIRES] < tire).any(axis=1),
         "Light Check": (status[LIGHTS] == "2").any(axis=1).groupby(status.car_number).any(),
         "Engine Check": (status.engine == "C").groupby(status.car_number).any(),
         "Brake Check": (status["break"] == "C").groupby(status.car_number).any(),
-        "Battery Check": means.battery < 30,
+        "Battery Check": means.battery < battery,
     })
     return {car: [label for label in CHECKS if row[label]] for car, row in flags.iterrows()}
 
 
-def expected_windows(drive: pd.DataFrame) -> dict[str, list[str]]:
-    start = pd.to_datetime(drive.r_date, format="%Y%m%d%H%M%S").dt.floor("30s")
+def expected_windows(drive: pd.DataFrame, seconds: int = 30, speed: float = 80) -> dict[str, list[str]]:
+    start = pd.to_datetime(drive.r_date, format="%Y%m%d%H%M%S").dt.floor(f"{seconds}s")
     means = drive.speed.astype(int).groupby([drive.car_number, start]).mean()
-    fast = means[means > 80]
+    fast = means[means > speed]
     windows: dict[str, list[str]] = {car: [] for car in drive.car_number.unique()}
     for (car, moment), _ in fast.items():
         windows[car].append(moment.strftime("%Y%m%d%H%M%S"))
@@ -131,3 +133,56 @@ def test_symptoms_over_adult_cars(day: dict[str, Any]) -> None:
         sharp = facts["sharp_turns"] / facts["drive_records"]
         assert symptom["sharp_turn_symptom"] == ("abnormal" if sharp > 0.3 else "normal")
     assert np.isclose(z.accel.pow(2).mean(), 1.0)
+
+
+# ---- the thresholds come from the settings the loaders and marts read -------------------------------
+
+def settings_from_environment(tmp_path: Path, **env: str) -> Settings:
+    return load_settings({"PILOT_VAR_DIR": str(tmp_path / "var"), **env}, env_file=tmp_path / "none.env")
+
+
+def truth_with(settings: Settings, out: Path) -> dict[str, Any]:
+    """The ground truth of the fixture's day (same seed and knobs, so the same records) under ``settings``."""
+    simulate_day(out, DATE, cars=10, seed=5, config=CONFIG, only=["truth"], settings=settings)
+    return json.loads((out / f"ground_truth_{DATE}.json").read_text(encoding="utf-8"))
+
+
+def test_a_higher_speed_limit_from_the_environment_reaches_the_truth(
+        day: dict[str, Any], tmp_path: Path) -> None:
+    settings = settings_from_environment(tmp_path, PILOT_OVERSPEED_SPEED_KMH="90")
+    assert settings.overspeed_speed_kmh == 90
+    truth = truth_with(settings, tmp_path / "sim")
+    assert truth["params"]["speed_threshold"] == 90 and truth["params"]["window_seconds"] == 30
+    actual = {car: facts["overspeed_windows"] for car, facts in truth["cars"].items()}
+    assert actual == expected_windows(day["drive"], speed=90)
+    default = {car: facts["overspeed_windows"] for car, facts in day["truth"]["cars"].items()}
+    assert all(set(actual[car]) <= set(default[car]) for car in default)
+    assert truth["totals"]["overspeed_windows"] <= day["truth"]["totals"]["overspeed_windows"]
+    assert truth["totals"]["overspeed_windows"] == sum(len(w) for w in actual.values())
+
+
+def test_every_threshold_of_the_settings_reaches_the_truth(day: dict[str, Any], tmp_path: Path) -> None:
+    settings = settings_from_environment(
+        tmp_path, PILOT_OVERSPEED_WINDOW_SECONDS="60", PILOT_OVERSPEED_SPEED_KMH="75",
+        PILOT_TIRE_THRESHOLD="85", PILOT_BATTERY_THRESHOLD="40", PILOT_SYMPTOM_Z_THRESHOLD="1.2",
+        PILOT_SHARP_TURN_SHARE_THRESHOLD="0.2")
+    truth = truth_with(settings, tmp_path / "sim")
+    assert {k: truth["params"][k] for k in ("window_seconds", "speed_threshold", "tire_threshold",
+                                            "battery_threshold", "z_threshold", "sharp_share_threshold")} \
+        == {"window_seconds": 60, "speed_threshold": 75, "tire_threshold": 85, "battery_threshold": 40,
+            "z_threshold": 1.2, "sharp_share_threshold": 0.2}
+    cars, default = truth["cars"], day["truth"]["cars"]
+    windows = {car: f["overspeed_windows"] for car, f in cars.items()}
+    checks = {car: f["failed_checks"] for car, f in cars.items()}
+    assert windows == expected_windows(day["drive"], 60, 75)
+    assert checks == expected_checks(day["status"], 85, 40)
+    assert windows != {car: f["overspeed_windows"] for car, f in default.items()}
+    assert checks != {car: f["failed_checks"] for car, f in default.items()}
+    assert truth["totals"]["symptom_abnormal"] != day["truth"]["totals"]["symptom_abnormal"]
+    symptoms = [f["symptom"] | {"share": f["sharp_turn_share"]} for f in cars.values() if f["symptom"]]
+    assert symptoms
+    for symptom in symptoms:
+        for pedal in ("speed_pedal", "break_pedal"):
+            abnormal = abs(symptom[f"{pedal}_z"]) > 1.2
+            assert symptom[f"{pedal}_symptom"] == ("abnormal" if abnormal else "normal")
+        assert symptom["sharp_turn_symptom"] == ("abnormal" if symptom["share"] > 0.2 else "normal")
