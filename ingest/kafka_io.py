@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from pilot.errors import ServiceUnavailable
@@ -81,15 +82,12 @@ def wait_for_kafka(s: Settings, purpose: str, timeout: float = 300.0,
     while True:
         attempt += 1
         try:
-            admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, request_timeout_ms=5000,
-                                     client_id="pilot-wait")
-            try:
+            with closing(KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, request_timeout_ms=5000,
+                                          client_id="pilot-wait")) as admin:
                 admin.list_topics()
-                if attempt > 1:
-                    say(f"Kafka at {s.kafka_bootstrap} is back; resuming {purpose}")
-                return
-            finally:
-                admin.close()
+            if attempt > 1:
+                say(f"Kafka at {s.kafka_bootstrap} is back; resuming {purpose}")
+            return
         except (KafkaError, OSError, ValueError) as exc:
             if time.monotonic() + delay > deadline:
                 raise ServiceUnavailable("Kafka", s.kafka_bootstrap, str(exc)) from exc

@@ -20,8 +20,8 @@ def ensure_topics(s: Settings, partitions: int | None = None,
 
     partitions = partitions or s.kafka_partitions
     retention_ms = str((retention_hours or s.kafka_retention_hours) * 3600 * 1000)
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, client_id="pilot-admin")
-    try:
+    with contextlib.closing(KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap,
+                                             client_id="pilot-admin")) as admin:
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(name, num_partitions=partitions, replication_factor=1,
@@ -32,5 +32,3 @@ def ensure_topics(s: Settings, partitions: int | None = None,
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently meanwhile
                 admin.create_topics(wanted)
         return [t.name for t in wanted]
-    finally:
-        admin.close()

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ingest.arguments import number
 from ingest.collectors.connect import prepare_kafka
 from ingest.collectors.delivery import MODES
 from ingest.collectors.report import CollectReport
-from ingest.collectors.stopping import StopFlag, stop_on_signals
+from ingest.stopping import StopFlag, stop_on_signals
 from pilot.errors import PilotError
 from pilot.settings import Settings, get_settings
 
@@ -76,24 +77,8 @@ examples:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
+_positive_int = number(int, at_least=1)
+_non_negative = number(float, at_least=0.0)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -110,6 +95,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress lines, only warnings and the report")
     group.add_argument("--verbose", action="store_true", help="also show kafka-python's own log")
     group.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _line_input(parser: argparse.ArgumentParser, poll: float, poll_help: str) -> None:
+    """Options of the collectors that read lines from files (spool, tail), then the common ones."""
+    parser.add_argument("--master", help="CarMaster.txt: reject car numbers not in it (unknown_car)")
+    parser.add_argument("--batch-lines", type=_positive_int, default=20_000,
+                        help="lines per confirmed batch and checkpoint (default 20000)")
+    parser.add_argument("--poll", type=_non_negative, default=poll, help=poll_help)
+    _common(parser)
 
 
 def _master(path: str | None) -> frozenset[str] | None:
@@ -141,11 +135,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="take only files that have a NAME.done marker next to them")
     p.add_argument("--pattern", default="SmartCarStatusInfo_*.txt",
                    help="file name glob (default SmartCarStatusInfo_*.txt)")
-    p.add_argument("--master", help="CarMaster.txt: reject car numbers not in it (unknown_car)")
-    p.add_argument("--batch-lines", type=_positive_int, default=20_000,
-                   help="lines per confirmed batch and checkpoint (default 20000)")
-    p.add_argument("--poll", type=_non_negative, default=2.0, help="seconds between directory scans")
-    _common(p)
+    _line_input(p, 2.0, "seconds between directory scans")
     p.set_defaults(func=_run_spool)
 
     p = sub.add_parser("tail", help="follow a growing driving log -> SmartCar-Topic",
@@ -156,11 +146,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--idle-exit", type=_non_negative, metavar="SECONDS",
                    help="exit after this many seconds without new data (default: run until stopped)")
     p.add_argument("--state", type=Path, help="checkpoint file (default var/collect/tail-<name>.json)")
-    p.add_argument("--master", help="CarMaster.txt: reject car numbers not in it (unknown_car)")
-    p.add_argument("--batch-lines", type=_positive_int, default=20_000,
-                   help="lines per confirmed batch and checkpoint (default 20000)")
-    p.add_argument("--poll", type=_non_negative, default=0.5, help="seconds between checks when idle")
-    _common(p)
+    _line_input(p, 0.5, "seconds between checks when idle")
     p.set_defaults(func=_run_tail)
 
     p = sub.add_parser("live", help="the simulator's driving events -> SmartCar-Topic",
@@ -199,15 +185,21 @@ def _with_kafka(args: argparse.Namespace, purpose: str,
     _setup_logging(args)
     settings = get_settings()
     prepare_kafka(settings, purpose, args.partitions, args.retention_hours, timeout=args.kafka_wait)
-    with stop_on_signals(StopFlag()) as stop:
+    with stop_on_signals() as stop:
         report = body(settings, stop)
     return _finish(args, report)
 
 
-def _outbox(settings: Settings, args: argparse.Namespace, purpose: str) -> Any:
+def _collect(args: argparse.Namespace, purpose: str,
+             collector: Callable[[Settings, Any, StopFlag], Any]) -> int:
+    """Run ``collector(settings, outbox, stop)``'s ``run()`` with an outbox closed afterwards."""
     from ingest.collectors.outbox import Outbox
 
-    return Outbox(settings, purpose, mode=args.send_mode, reconnect_timeout=args.kafka_wait)
+    def body(settings: Settings, stop: StopFlag) -> CollectReport:
+        with Outbox(settings, purpose, mode=args.send_mode, reconnect_timeout=args.kafka_wait) as outbox:
+            return collector(settings, outbox, stop).run()
+
+    return _with_kafka(args, purpose, body)
 
 
 def _run_spool(args: argparse.Namespace) -> int:
@@ -220,16 +212,8 @@ def _run_spool(args: argparse.Namespace) -> int:
                         poll_seconds=args.poll)
     if not opts.directory.is_dir():
         raise PilotError(f"spool directory {opts.directory} does not exist")
-    purpose = f"the spool collector ({opts.directory})"
-
-    def body(settings: Settings, stop: StopFlag) -> CollectReport:
-        outbox = _outbox(settings, args, purpose)
-        try:
-            return SpoolCollector(settings, opts, outbox, stop).run()
-        finally:
-            outbox.close()
-
-    return _with_kafka(args, purpose, body)
+    return _collect(args, f"the spool collector ({opts.directory})",
+                    lambda settings, outbox, stop: SpoolCollector(settings, opts, outbox, stop))
 
 
 def _run_tail(args: argparse.Namespace) -> int:
@@ -238,16 +222,8 @@ def _run_tail(args: argparse.Namespace) -> int:
     opts = TailOptions(path=args.file, from_start=args.from_start, idle_exit=args.idle_exit,
                        state_path=args.state, known_cars=_master(args.master), batch_lines=args.batch_lines,
                        poll_seconds=args.poll)
-    purpose = f"the tail collector ({opts.path})"
-
-    def body(settings: Settings, stop: StopFlag) -> CollectReport:
-        outbox = _outbox(settings, args, purpose)
-        try:
-            return TailCollector(settings, opts, outbox, stop).run()
-        finally:
-            outbox.close()
-
-    return _with_kafka(args, purpose, body)
+    return _collect(args, f"the tail collector ({opts.path})",
+                    lambda settings, outbox, stop: TailCollector(settings, opts, outbox, stop))
 
 
 def _run_live(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,12 +25,12 @@ from typing import Any
 
 from ingest.collectors.outbox import Outbox
 from ingest.collectors.pacing import SimulatedClock, TokenBucket, slice_size
-from ingest.collectors.progress import Ticker
 from ingest.collectors.report import CollectReport
-from ingest.collectors.stopping import StopFlag
+from ingest.progress import Ticker
 from ingest.simulator import SimulatorConfig, iter_drive_chunks, make_fleet
 from ingest.simulator.fleet import MAX_CARS
 from ingest.simulator.seeding import parse_date
+from ingest.stopping import StopFlag, stop_on_signals
 from pilot.errors import PilotError
 from pilot.settings import Settings
 
@@ -134,8 +133,8 @@ def produce_share(
                 report.bytes_read += size
                 if counter is not None:
                     counter(len(part), size)
-            if (elapsed := ticker.due()) is not None:
-                _log_progress(report.read, report.bytes_read, elapsed)
+            if (tick := ticker.due(report.read)) is not None:
+                _log_progress(report.read, report.bytes_read, tick.elapsed)
             if stop.is_set():
                 break
         index += len(lines)
@@ -163,13 +162,10 @@ def run_live(settings: Settings, opts: LiveOptions, stop: StopFlag | None = None
     """Run the live producer in this process, or in ``opts.processes`` worker processes."""
     stop = stop or StopFlag()
     if opts.processes == 1:
-        outbox = outbox_factory() if outbox_factory else _outbox(settings, opts)
-        try:
+        with (outbox_factory() if outbox_factory else _outbox(settings, opts)) as outbox:
             log.info("live: producing %s for %d cars (seed %d) to %s, send mode %s%s", opts.date,
                      opts.cars, opts.seed, settings.topic_drive, outbox.send_mode, _pace_text(opts))
             return produce_share(settings, opts, outbox, stop)
-        finally:
-            outbox.close()
     return _run_processes(settings, opts, stop)
 
 
@@ -184,22 +180,22 @@ def _pace_text(opts: LiveOptions) -> str:
 # ---- several producer processes ----------------------------------------------------------------
 def _worker_main(settings: Settings, opts: LiveOptions, worker: int, workers: int, counters: Any,
                  stop_event: Any, results: Any, levels: tuple[int, int]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns signals into stop_event
     logging.basicConfig(level=levels[0], format=f"%(asctime)s %(levelname)s live[{worker}] %(message)s")
     logging.getLogger("kafka").setLevel(levels[1])
-    outbox = _outbox(settings, opts)
 
     def count(events: int, size: int) -> None:
         counters[2 * worker] += events
         counters[2 * worker + 1] += size
 
-    try:
-        report = produce_share(settings, opts, outbox, StopFlag(stop_event), worker, workers, count)
-        results.put(("ok", worker, report.as_dict()))
-    except BaseException as exc:
-        results.put(("error", worker, f"{type(exc).__name__}: {exc}"))
-    finally:
-        outbox.close()
+    # A signal to the whole process group (Ctrl-C, a supervisor's SIGTERM) reaches the workers too:
+    # the first one stops every process after its current slice (the event is shared), a second
+    # one aborts, as in the parent.
+    with stop_on_signals(StopFlag(stop_event)) as stop, _outbox(settings, opts) as outbox:
+        try:
+            report = produce_share(settings, opts, outbox, stop, worker, workers, count)
+            results.put(("ok", worker, report.as_dict()))
+        except BaseException as exc:
+            results.put(("error", worker, f"{type(exc).__name__}: {exc}"))
 
 
 def _run_processes(settings: Settings, opts: LiveOptions, stop: StopFlag) -> CollectReport:
@@ -229,8 +225,8 @@ def _run_processes(settings: Settings, opts: LiveOptions, stop: StopFlag) -> Col
             except queue.Empty:
                 if not any(p.is_alive() for p in procs) and results.empty():
                     break
-            if (elapsed := ticker.due()) is not None:
-                _log_progress(sum(counters[0::2]), sum(counters[1::2]), elapsed)
+            if (tick := ticker.due()) is not None:
+                _log_progress(sum(counters[0::2]), sum(counters[1::2]), tick.elapsed)
     finally:
         if len(outcomes) < workers:
             stop_event.set()

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.closing import Closing
 from ingest.collectors.delivery import Appender, Delivery, Records, count, make_appender
 from ingest.kafka_io import abandon_producer, make_producer, producer_config, wait_for_kafka
 from pilot.errors import PilotError
@@ -54,7 +55,10 @@ def _retriable(exc: BaseException | None) -> bool:
         exc, KafkaTimeoutError | KafkaConnectionError | IllegalStateError | OSError)
 
 
-class Outbox:
+class Outbox(Closing):
+    """Tickets handed to Kafka and not yet confirmed; ``with Outbox(...) as outbox:`` closes the
+    producer at the end of the block (without draining: call :meth:`drain` first)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -119,6 +123,7 @@ class Outbox:
         self.producer.flush()
 
     def close(self, timeout: float = 10.0) -> None:
+        """Close the producer, waiting up to ``timeout`` s for what it still sends."""
         try:
             self.producer.close(timeout=timeout)
         except Exception as exc:  # closing must not hide the run's own outcome

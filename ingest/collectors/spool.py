@@ -30,6 +30,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,11 @@ from ingest.collectors.checkpoint import read_state, remove_state, write_state
 from ingest.collectors.delivery import Records
 from ingest.collectors.lines import LineReader
 from ingest.collectors.outbox import Outbox
-from ingest.collectors.progress import Ticker
 from ingest.collectors.report import CollectReport
-from ingest.collectors.stopping import StopFlag
-from ingest.collectors.validate import dead_letter, status_record
-from ingest.records import Rejected
+from ingest.collectors.triage import triage
+from ingest.collectors.validate import status_record
+from ingest.progress import Ticker
+from ingest.stopping import StopFlag
 from pilot.errors import PilotError
 from pilot.settings import Settings
 
@@ -179,10 +180,9 @@ class SpoolCollector:
                               "reasons": _merged(state["reasons"], file_report.reasons),
                               "updated_at": time.time()}
                 self.outbox.submit(records, on_confirmed=lambda c=checkpoint: write_state(ckpt_path, c))
-                if (elapsed := ticker.due()) is not None:
+                if (tick := ticker.due(file_report.read)) is not None:
                     log.info("spool: %s line %s (%.0f%%), %s lines/s", path.name, f"{reader.line:,}",
-                             100 * reader.offset / max(st.st_size, 1),
-                             f"{file_report.read / elapsed:,.0f}")
+                             100 * reader.offset / max(st.st_size, 1), f"{tick.rate:,.0f}")
             self.outbox.drain()
             finished = reader.offset >= os.fstat(fd).st_size and not reader.buffered
         finally:
@@ -220,25 +220,9 @@ class SpoolCollector:
 
     def _records(self, lines: list[bytes], first_line: int, wrk: bytes, source: str,
                  report: CollectReport) -> Records:
-        good: list[tuple[bytes, bytes]] = []
-        bad: list[tuple[bytes, bytes]] = []
-        known = self.opts.known_cars
-        for number, raw in enumerate(lines, first_line + 1):
-            report.bytes_read += len(raw) + 1
-            try:
-                good.append(status_record(raw, wrk, known))
-            except Rejected as exc:
-                bad.append(dead_letter(source, exc, raw, number))
-                report.reasons[exc.reason] += 1
-        report.read += len(lines)
-        report.produced += len(good)
-        report.rejected += len(bad)
-        records: Records = {}
-        if good:
-            records[self.settings.topic_status] = good
-        if bad:
-            records[self.settings.topic_dlq] = bad
-        return records
+        build = partial(status_record, wrk_date=wrk, known_cars=self.opts.known_cars)
+        return triage(lines, first_line, build, source, report, self.settings.topic_status,
+                      self.settings.topic_dlq)
 
     def _mark_done(self, path: Path) -> str:
         marker = path.with_name(path.name + MARKER_SUFFIX)

@@ -22,18 +22,19 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ingest.closing import Closing
 from ingest.collectors.checkpoint import read_state, write_state
-from ingest.collectors.delivery import Records
 from ingest.collectors.lines import LineReader, last_line_end
 from ingest.collectors.outbox import Outbox
-from ingest.collectors.progress import Ticker
 from ingest.collectors.report import CollectReport
-from ingest.collectors.stopping import StopFlag
-from ingest.collectors.validate import dead_letter, drive_record
-from ingest.records import Rejected
+from ingest.collectors.triage import triage
+from ingest.collectors.validate import drive_record
+from ingest.progress import Ticker
+from ingest.stopping import StopFlag
 from pilot.errors import PilotError
 from pilot.settings import Settings
 
@@ -74,7 +75,7 @@ def find_by_inode(directory: Path, inode: int) -> Path | None:
     return None
 
 
-class _Open:
+class _Open(Closing):
     """One open file being followed."""
 
     def __init__(self, path: Path, fd: int, offset: int = 0, line: int = 0) -> None:
@@ -211,39 +212,20 @@ class TailCollector:
         self.outbox.drain()
 
     def _finish_rotated(self, path: Path, offset: int, line: int) -> None:
-        fd = os.open(path, os.O_RDONLY)
-        old = _Open(path, fd, offset, line)
-        try:
+        with _Open(path, os.open(path, os.O_RDONLY), offset, line) as old:
             self._drain_old(old)
-        finally:
-            old.close()
 
     def _produce(self, cur: _Open, lines: list[bytes], first_line: int) -> None:
         self._last_data = time.monotonic()
-        good: list[tuple[bytes, bytes]] = []
-        bad: list[tuple[bytes, bytes]] = []
         report = self.report
-        known = self.opts.known_cars
-        for number, raw in enumerate(lines, first_line + 1):
-            report.bytes_read += len(raw) + 1
-            try:
-                good.append(drive_record(raw, known))
-            except Rejected as exc:
-                bad.append(dead_letter(self.source, exc, raw, number))
-                report.reasons[exc.reason] += 1
-        report.read += len(lines)
-        report.produced += len(good)
-        report.rejected += len(bad)
-        records: Records = {}
-        if good:
-            records[self.settings.topic_drive] = good
-        if bad:
-            records[self.settings.topic_dlq] = bad
+        build = partial(drive_record, known_cars=self.opts.known_cars)
+        records = triage(lines, first_line, build, self.source, report, self.settings.topic_drive,
+                         self.settings.topic_dlq)
         inode, offset, line = cur.inode, cur.reader.offset, cur.reader.line
         self.outbox.submit(records, on_confirmed=lambda: self._save_state(inode, offset, line))
-        if (elapsed := self._ticker.due()) is not None:
+        if (tick := self._ticker.due(report.read)) is not None:
             log.info("tail: %s lines (%s lines/s), %s rejected", f"{report.read:,}",
-                     f"{report.read / elapsed:,.0f}", f"{report.rejected:,}")
+                     f"{tick.rate:,.0f}", f"{report.rejected:,}")
 
     def _save_state(self, inode: int, offset: int, line: int) -> None:
         state: dict[str, Any] = {"path": str(self.opts.path.resolve()), "inode": inode, "offset": offset,

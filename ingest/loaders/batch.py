@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -44,9 +44,11 @@ from ingest.loaders.kafka_source import (
     poll_size,
     reached_ends,
 )
-from ingest.loaders.progress import Ticker, TopicCounts
+from ingest.loaders.report import BatchReport, TopicCounts, progress_line
 from ingest.loaders.retry import Backoff
+from ingest.progress import Tick, Ticker
 from ingest.records import Rejected, canonical_block, parse_collected_status_line, parse_drive_line
+from ingest.stopping import StopFlag, as_stop_flag
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,38 +83,14 @@ class TopicRoute:
     date_field: int  # index of the field whose first 8 characters are the wrk_date
 
 
-@dataclass
-class BatchReport:
-    topics: dict[str, TopicCounts] = field(default_factory=dict)
-    files: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    skipped_in_hdfs: int = 0  # records already covered by a final file (never written twice)
-
-    def reconciles(self) -> bool:
-        return all(c.reconciles() for c in self.topics.values())
-
-    def describe(self) -> str:
-        lines = []
-        for topic, c in self.topics.items():
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.reasons.items()))
-            lines.append(f"  {topic:<16} consumed {c.consumed:>10,} = written {c.written:>10,} + rejected "
-                         f"{c.rejected:>8,}" + (f" ({reasons})" if reasons else ""))
-        rate = sum(c.consumed for c in self.topics.values()) / max(self.seconds, 1e-9)
-        lines.append(f"  {self.files} file(s), {self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s "
-                     f"({rate:,.0f} records/s)" + (f"; {self.skipped_in_hdfs:,} already in HDFS"
-                                                   if self.skipped_in_hdfs else ""))
-        return "\n".join(lines)
-
-
 class BatchLoader:
     def __init__(self, s: Settings, options: BatchOptions = BatchOptions(),
-                 stop: threading.Event | None = None, store: HdfsStore | None = None,
+                 stop: StopFlag | threading.Event | None = None, store: HdfsStore | None = None,
                  dead_letters: DeadLetterSender | None = None,
                  consumer_factory: Callable[..., Any] | None = None) -> None:
         self.s = s
         self.options = options
-        self.stop = stop or threading.Event()
+        self.stop = as_stop_flag(stop)
         backoff = Backoff(timeout=options.service_timeout)
         self.store = store or HdfsStore(s, backoff, self.stop)
         self.dlq = dead_letters or DeadLetterSender(s, "loader:batch")
@@ -265,11 +243,11 @@ class BatchLoader:
     def _topic_of(self, block: Block) -> str:
         return next(t for t, r in self.routes.items() if r.kind == block.kind)
 
-    def _lag_text(self) -> str:
-        behind = self.consumer.lag()
+    def _progress(self, tick: Tick) -> str:
         pending = sum(b.block.records for b in self.buffers.values() if b.block)
-        return f"lag {'?' if behind is None else f'{behind:,}'}, {pending:,} buffered, " \
-               f"{self.report.files} files, {self.store.bytes_written / 1e6:.1f} MB written"
+        return progress_line("batch loader", tick, self.consumer.lag(),
+                             f"{pending:,} buffered, {self.report.files} files, "
+                             f"{self.store.bytes_written / 1e6:.1f} MB written")
 
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> BatchReport:
@@ -284,7 +262,7 @@ class BatchLoader:
         if ends:
             log.info("bounded run: reading up to end offsets %s",
                      {f"{tp.topic}/{tp.partition}": o for tp, o in sorted(ends.items())})
-        ticker = Ticker("batch loader", self.options.progress_seconds)
+        ticker = Ticker(self.options.progress_seconds)
         try:
             while not self.stop.is_set():
                 want = poll_size(self.consumer.positions, ends, self.options.poll_records)
@@ -300,7 +278,8 @@ class BatchLoader:
                         ready.append(buffer.take())  # type: ignore[arg-type]
                 self._flush(ready)
                 consumed = sum(c.consumed for c in self.report.topics.values())
-                ticker.maybe(consumed, self._lag_text)
+                if (tick := ticker.due(consumed)) is not None:
+                    log.info(self._progress(tick))
                 if self.options.bounded and reached_ends(self.consumer.positions, ends):
                     break
             self._flush([b for buf in self.buffers.values() if (b := buf.take())])

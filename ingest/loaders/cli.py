@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from typing import Any
 
+from ingest.arguments import number
+from ingest.stopping import stop_on_signals
 from pilot.settings import get_settings
 
 DESCRIPTION = """\
@@ -18,33 +18,22 @@ Load the Kafka topics into the stores.
   pilot load realtime   SmartCar-Topic -> HBase DriverCarInfo + Redis alerts and latest state
   pilot load reference  CarMaster.txt, CarItemBuyList_<yyyyMM>.txt -> HDFS car-master/, buy-list/
 
-Continuous by default (a service; SIGTERM drains, commits and exits 0); --bounded reads up to the
-end offsets seen at start, then flushes, commits, prints the counts and exits (for Airflow tasks).
+Continuous by default (a service; SIGTERM or Ctrl-C drains, commits and exits 0, a second one
+aborts); --bounded reads up to the end offsets seen at start, then flushes, commits, prints the
+counts and exits (for Airflow tasks).
 """
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    return parse
 
 
 def _common(p: argparse.ArgumentParser, group: str) -> None:
     p.add_argument("--bounded", action="store_true",
                    help="read up to the end offsets seen at start, then flush, commit and exit")
     p.add_argument("--group", default=group, help=f"Kafka consumer group (default {group})")
-    p.add_argument("--poll-records", type=_positive(int), default=20_000,
+    p.add_argument("--poll-records", type=number(int, positive=True), default=20_000,
                    help="records per poll and write unit (default 20000)")
-    p.add_argument("--service-timeout", type=_positive(float),
+    p.add_argument("--service-timeout", type=number(float, positive=True),
                    help="give up (exit 1) when a store stays away this many seconds "
                         "(default: wait for ever in continuous mode, 600 s when --bounded)")
-    p.add_argument("--progress-seconds", type=_positive(float), default=10.0,
+    p.add_argument("--progress-seconds", type=number(float, positive=True), default=10.0,
                    help="seconds between progress lines (default 10)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -57,9 +46,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="Kafka -> HDFS wrk_date partitions (exactly once)")
     _common(p, "pilot-batch-loader")
-    p.add_argument("--roll-records", type=_positive(int), default=200_000,
+    p.add_argument("--roll-records", type=number(int, positive=True), default=200_000,
                    help="offsets per file: files end on multiples of this (default 200000)")
-    p.add_argument("--roll-seconds", type=_positive(float), default=60.0,
+    p.add_argument("--roll-seconds", type=number(float, positive=True), default=60.0,
                    help="close a file that has been open this long (default 60)")
     p.add_argument("--status-dir", help="HDFS folder for status (default: settings.hdfs_status_dir)")
     p.add_argument("--drive-dir", help="HDFS folder for driving (default: settings.hdfs_drive_dir)")
@@ -70,7 +59,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     _common(p, "pilot-realtime-loader")
     p.add_argument("--grace-seconds", type=int, default=60,
                    help="event-time seconds after which a silent car's window closes (default 60)")
-    p.add_argument("--idle-close-seconds", type=_positive(float), default=10.0,
+    p.add_argument("--idle-close-seconds", type=number(float, positive=True), default=10.0,
                    help="close all windows of a partition silent this long, wall clock (default 10)")
     p.set_defaults(func=run_realtime)
 
@@ -89,19 +78,6 @@ def setup_logging(verbose: bool) -> None:
     # kafka-python (the dead-letter producer) logs every failed reconnect while Kafka is away;
     # the loaders say once in a while that they wait for Kafka (as the collectors do).
     logging.getLogger("kafka").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
-
-
-def stop_on_signals() -> threading.Event:
-    """SIGTERM/SIGINT set the event: the loader finishes its unit of work, commits and exits 0."""
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: Any) -> None:
-        logging.getLogger("ingest.loaders").warning("signal %d: draining and stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    return stop
 
 
 def _timeout(args: argparse.Namespace) -> float | None:
@@ -123,7 +99,8 @@ def run_batch(args: argparse.Namespace) -> int:
                            roll_seconds=args.roll_seconds, status_dir=args.status_dir,
                            drive_dir=args.drive_dir, poll_records=args.poll_records,
                            progress_seconds=args.progress_seconds, service_timeout=_timeout(args))
-    report = BatchLoader(s, options, stop_on_signals()).run()
+    with stop_on_signals() as stop:
+        report = BatchLoader(s, options, stop).run()
     print(f"batch loader ({'bounded' if args.bounded else 'stopped'}), group {args.group}:")
     print(report.describe())
     return 0 if report.reconciles() else 1
@@ -137,7 +114,8 @@ def run_realtime(args: argparse.Namespace) -> int:
                               grace_seconds=args.grace_seconds,
                               idle_close_seconds=args.idle_close_seconds,
                               progress_seconds=args.progress_seconds, service_timeout=_timeout(args))
-    report = RealtimeLoader(get_settings(), options, stop_on_signals()).run()
+    with stop_on_signals() as stop:
+        report = RealtimeLoader(get_settings(), options, stop).run()
     print(f"realtime loader ({'bounded' if args.bounded else 'stopped'}), group {args.group}:")
     print(report.describe())
     return 0 if report.counts.reconciles() else 1

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ingest.closing import Closing
 from ingest.dlq import DeadLetter, raw_text
 from ingest.kafka_io import make_producer
 from ingest.records import Rejected
 from pilot.settings import Settings
 
 
-class DeadLetterSender:
+class DeadLetterSender(Closing):
+    """``with DeadLetterSender(...) as dlq:`` flushes and closes the producer at the end."""
+
     def __init__(self, s: Settings, source: str, producer: Any | None = None) -> None:
         self.topic = s.topic_dlq
         self.source = source

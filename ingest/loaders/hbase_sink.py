@@ -9,13 +9,14 @@ area), which removes most per-event object construction.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ingest.closing import Closing
 from ingest.loaders.hbase_keys import column, row_key
 from ingest.loaders.retry import NO_DEADLINE, Backoff, with_retry
 from ingest.records import DRIVE_FIELDS
+from ingest.stopping import StopFlag
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,10 @@ class MutationCache:
         return self._batch(row_key(car, ts), [first, second, *tail])
 
 
-class HBaseSink:
-    def __init__(self, s: Settings, backoff: Backoff = NO_DEADLINE, stop: threading.Event | None = None,
+class HBaseSink(Closing):
+    """Puts into the table; ``with HBaseSink(...) as sink:`` closes the connection at the end."""
+
+    def __init__(self, s: Settings, backoff: Backoff = NO_DEADLINE, stop: StopFlag | None = None,
                  rows_per_call: int = 2000) -> None:
         self.host, self.port = s.hbase_host, s.hbase_thrift_port
         self.address = f"{self.host}:{self.port}"

@@ -13,6 +13,7 @@ from hdfs import HdfsError, InsecureClient
 from ingest.loaders.blocks import Block
 from ingest.loaders.hdfs_names import WRK_DATE_PREFIX, Recovery, partition_dir
 from ingest.loaders.retry import NO_DEADLINE, Backoff, with_retry
+from ingest.stopping import StopFlag
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class HdfsStore:
     """Thin, retrying wrapper over ``hdfs.InsecureClient`` (pass bytes: ``write(data=str)`` is slow)."""
 
     def __init__(self, s: Settings, backoff: Backoff = NO_DEADLINE,
-                 stop: threading.Event | None = None) -> None:
+                 stop: StopFlag | None = None) -> None:
         self.url = s.webhdfs_url
         self.client = InsecureClient(s.webhdfs_url, user=s.hdfs_user, timeout=60)
         self.backoff = backoff

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from ingest.closing import Closing
 from ingest.kafka_io import wait_for_kafka
 from ingest.loaders.retry import with_retry
 from pilot.errors import ServiceUnavailable
@@ -90,8 +91,9 @@ def reached_ends(positions: dict[TopicPartition, int], ends: dict[TopicPartition
     return bool(positions) and all(positions[tp] >= ends.get(tp, 0) for tp in list(positions))
 
 
-class GroupConsumer:
-    """A member of consumer group ``group`` reading ``topics`` (see the module docstring)."""
+class GroupConsumer(Closing):
+    """A member of consumer group ``group`` reading ``topics`` (see the module docstring);
+    ``with GroupConsumer(...) as consumer:`` leaves the group at the end of the block."""
 
     def __init__(self, s: Settings, group: str, topics: Iterable[str], on_assigned: AssignedCallback,
                  on_revoked: RevokedCallback, **overrides: Any) -> None:

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -40,11 +40,13 @@ from ingest.loaders.kafka_source import (
     poll_size,
     reached_ends,
 )
-from ingest.loaders.progress import Latencies, Ticker, TopicCounts
 from ingest.loaders.redis_sink import RedisSink
+from ingest.loaders.report import RealtimeReport, progress_line
 from ingest.loaders.retry import Backoff
-from ingest.loaders.windows import Closed, OverspeedWindows, WindowStats
+from ingest.loaders.windows import Closed, OverspeedWindows
+from ingest.progress import Tick, Ticker
 from ingest.records import Rejected, parse_drive_line
+from ingest.stopping import StopFlag, as_stop_flag
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,44 +70,14 @@ class RealtimeOptions:
     rows_per_call: int = 2000
 
 
-@dataclass
-class RealtimeReport:
-    counts: TopicCounts = field(default_factory=TopicCounts)
-    windows: WindowStats = field(default_factory=WindowStats)
-    alerts: int = 0
-    dead_letters_sent: int = 0
-    dead_letters_replayed: int = 0  # rejected again after a restart; their DLQ record exists already
-    seconds: float = 0.0
-    put_latency: Latencies = field(default_factory=Latencies)
-    alert_latency: Latencies = field(default_factory=Latencies)
-
-    def describe(self) -> str:
-        c, w = self.counts, self.windows
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(c.reasons.items()))
-        rate = c.consumed / max(self.seconds, 1e-9)
-        lines = [
-            f"  consumed {c.consumed:,} = written to HBase {c.written:,} + rejected {c.rejected:,}"
-            + (f" ({reasons})" if reasons else ""),
-            f"  windows: {w.windowed:,} events windowed, {w.duplicates:,} duplicate timestamps, "
-            f"{w.late:,} late (window already closed); {w.closed:,} windows closed, {w.alerts:,} alerts",
-            f"  {rate:,.0f} events/s over {self.seconds:.1f} s",
-        ]
-        for name, lat in (("produce->HBase", self.put_latency), ("window close->Redis", self.alert_latency)):
-            summary = lat.summary()
-            if summary["n"]:
-                lines.append(f"  latency {name}: p50 {summary['p50'] * 1000:.0f} ms, "
-                             f"p99 {summary['p99'] * 1000:.0f} ms (n={summary['n']:,})")
-        return "\n".join(lines)
-
-
 class RealtimeLoader:
     def __init__(self, s: Settings, options: RealtimeOptions = RealtimeOptions(),
-                 stop: threading.Event | None = None, hbase: HBaseSink | None = None,
+                 stop: StopFlag | threading.Event | None = None, hbase: HBaseSink | None = None,
                  redis_sink: RedisSink | None = None, dead_letters: DeadLetterSender | None = None,
                  consumer_factory: ConsumerFactory | None = None) -> None:
         self.s = s
         self.options = options
-        self.stop = stop or threading.Event()
+        self.stop = as_stop_flag(stop)
         backoff = Backoff(timeout=options.service_timeout)
         self.hbase = hbase or HBaseSink(s, backoff, self.stop, options.rows_per_call)
         self.redis = redis_sink or RedisSink(s, options.group, backoff, self.stop)
@@ -264,10 +236,9 @@ class RealtimeLoader:
         self.dlq.flush()
         self._commit(offsets)
 
-    def _lag_text(self) -> str:
-        behind = self.consumer.lag()
-        return (f"lag {'?' if behind is None else f'{behind:,}'}, {len(self.windows.open):,} open windows, "
-                f"{self.report.alerts:,} alerts")
+    def _progress(self, tick: Tick) -> str:
+        return progress_line("realtime loader", tick, self.consumer.lag(),
+                             f"{len(self.windows.open):,} open windows, {self.report.alerts:,} alerts")
 
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> RealtimeReport:
@@ -280,7 +251,7 @@ class RealtimeLoader:
         factory = self._consumer_factory or partial(GroupConsumer, self.s)
         self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked)
         ends = self.consumer.end_offsets() if self.options.bounded else {}
-        ticker = Ticker("realtime loader", self.options.progress_seconds)
+        ticker = Ticker(self.options.progress_seconds)
         # Writes of poll N overlap with fetching and parsing the next polls; the offsets of N are
         # committed only once its writes are done, in poll order. Two lanes, each in poll order:
         # Redis (small, latency-bound alerts: written as soon as a poll is parsed, even while
@@ -303,7 +274,8 @@ class RealtimeLoader:
                                        offsets, len(rows)))
                 self.rows_in_flight += len(rows)
                 self._complete_done()
-                ticker.maybe(self.report.counts.consumed, self._lag_text)
+                if (tick := ticker.due(self.report.counts.consumed)) is not None:
+                    log.info(self._progress(tick))
                 if finished:
                     break
             self._complete_all()

@@ -1,4 +1,4 @@
-"""Redis side of the real-time loader: overspeed alerts, latest state per car, window progress.
+"""Redis side of the real-time loader (writing): overspeed alerts, latest state per car, window progress.
 
 Keys:
 
@@ -19,12 +19,12 @@ together or not at all.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 from ingest.loaders.retry import NO_DEADLINE, Backoff, with_retry
 from ingest.loaders.windows import Closed
+from ingest.stopping import StopFlag
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ end
 redis.call('HSET', KEYS[1], 'speed', ARGV[1], 'area', ARGV[2], 'time', ARGV[3])
 return 1
 """
+
+
+def alerts_key(day: str) -> str:
+    """The set of a day's overspeed alerts (read by :mod:`ingest.loaders.alerts`)."""
+    return day
 
 
 def latest_key(car: str) -> str:
@@ -59,7 +64,7 @@ def retry_errors() -> tuple[type[BaseException], ...]:
 
 class RedisSink:
     def __init__(self, s: Settings, group: str, backoff: Backoff = NO_DEADLINE,
-                 stop: threading.Event | None = None, client: Any = None) -> None:
+                 stop: StopFlag | None = None, client: Any = None) -> None:
         import redis
 
         self.address = f"{s.redis_host}:{s.redis_port}"
@@ -100,10 +105,10 @@ class RedisSink:
             pipe = self.client.pipeline(transaction=True)
             days: set[str] = set()
             for c in alerts:
-                pipe.sadd(c.day, c.member)
+                pipe.sadd(alerts_key(c.day), c.member)
                 days.add(c.day)
             for day in sorted(days):
-                pipe.expire(day, self.ttl)
+                pipe.expire(alerts_key(day), self.ttl)
             for day, starts in sorted(progress.items()):
                 key = closed_key(self.group, day)
                 pipe.hset(key, mapping=starts)

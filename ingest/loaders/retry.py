@@ -9,12 +9,12 @@ long outage into one readable :class:`ServiceUnavailable` error instead of a sta
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ingest.stopping import StopFlag
 from pilot.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def with_retry(
     retry_on: tuple[type[BaseException], ...],
     backoff: Backoff | None = None,
     on_failure: Callable[[BaseException], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     say: Callable[[str], None] = log.warning,
 ) -> T:
     """Run ``action`` until it succeeds; between failures call ``on_failure`` (reconnect) and wait.

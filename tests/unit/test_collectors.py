@@ -15,13 +15,15 @@ from ingest.collectors.lines import LineReader, last_line_end
 from ingest.collectors.live import LiveOptions, produce_share
 from ingest.collectors.pacing import SimulatedClock, TokenBucket, slice_size
 from ingest.collectors.report import CollectReport, ReconcileError
-from ingest.collectors.stopping import StopFlag
 from ingest.collectors.validate import check_wrk_date, status_record
 from ingest.records import Rejected
 from ingest.simulator import SimulatorConfig, iter_drive_events, make_fleet
-from pilot.cli import main
+from ingest.stopping import StopFlag
+from orchestration.cli import main
 from pilot.errors import PilotError
 from tests.unit.test_collectors_fakes import FakeBroker, outbox, settings
+
+PILOT_CLI = (sys.executable, "-m", "orchestration.cli")
 
 
 # ---- reading lines ---------------------------------------------------------------------------
@@ -189,7 +191,7 @@ def test_collect_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_bad_wrk_date_is_one_line_without_kafka(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pilot.cli", "collect", "spool", "--dir", str(tmp_path),
+    proc = subprocess.run([*PILOT_CLI, "collect", "spool", "--dir", str(tmp_path),
                            "--wrk-date", "20200230", "--once"], capture_output=True, text=True,
                           env={**os.environ, "PILOT_VAR_DIR": str(tmp_path / "var")}, timeout=60)
     assert proc.returncode == 1

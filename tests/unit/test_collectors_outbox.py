@@ -129,3 +129,15 @@ def test_retriable_classification() -> None:
     assert _retriable(KafkaTimeoutError("x"))
     assert _retriable(None)
     assert not _retriable(ValueError("bad"))
+
+
+def test_outbox_is_a_context_manager_that_closes_its_producer(tmp_path: Path) -> None:
+    broker = FakeBroker()
+    with outbox(settings(tmp_path), broker) as box:
+        box.submit(records(4))
+        box.drain()
+        assert not broker.producers[0].closed
+    assert broker.producers[0].closed and box.confirmed == 4
+    with pytest.raises(RuntimeError, match="inside"), outbox(settings(tmp_path), broker):
+        raise RuntimeError("inside the block")
+    assert broker.producers[1].closed

@@ -11,11 +11,11 @@ import pytest
 
 from ingest.collectors.checkpoint import read_state, write_state
 from ingest.collectors.spool import SpoolCollector, SpoolOptions, ready_files, state_path
-from ingest.collectors.stopping import StopFlag
 from ingest.dlq import DeadLetter
 from ingest.records import parse_collected_status_line, status_event_id
 from ingest.simulator import SimulatorConfig, make_fleet
 from ingest.simulator.status import write_status_day
+from ingest.stopping import StopFlag
 from tests.unit.test_collectors_fakes import Crash, FakeBroker, outbox, settings
 
 GOOD = "20200322000004,A0001,90,91,92,93,1,1,1,1,A,A,95"

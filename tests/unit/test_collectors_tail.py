@@ -35,16 +35,31 @@ def drain(t: TailCollector) -> None:
             return
 
 
+def started(tmp_path: Path, broker: FakeBroker, path: Path, **kw: object) -> TailCollector:
+    """A tailer started and drained: what the file holds now has been read."""
+    t = tailer(tmp_path, broker, path, **kw)
+    t.start()
+    drain(t)
+    return t
+
+
+def crash(t: TailCollector) -> None:
+    """The tailer dies without a goodbye: its file is closed, its state file stays as it was."""
+    os.close(t.current.fd)  # type: ignore[union-attr]
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a") as fh:
+        fh.write(text)
+
+
 def test_from_start_waits_for_the_newline_of_a_partial_line(tmp_path: Path) -> None:
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 3) + line(3)[:20])
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file, from_start=True)
-    t.start()
-    drain(t)
+    t = started(tmp_path, broker, log_file, from_start=True)
     assert produced(broker) == [line(i) for i in range(3)]
-    with log_file.open("a") as fh:
-        fh.write(line(3)[20:] + "\n")
+    append(log_file, line(3)[20:] + "\n")
     drain(t)
     assert produced(broker) == [line(i) for i in range(4)]
     state = read_state(tmp_path / "tail.json")
@@ -55,12 +70,9 @@ def test_default_start_is_the_end_of_the_file(tmp_path: Path) -> None:
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 5) + line(5)[:10])
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file)
-    t.start()
-    drain(t)
+    t = started(tmp_path, broker, log_file)
     assert produced(broker) == []
-    with log_file.open("a") as fh:
-        fh.write(line(5)[10:] + "\n" + line(6) + "\n")
+    append(log_file, line(5)[10:] + "\n" + line(6) + "\n")
     drain(t)
     assert produced(broker) == [line(5), line(6)]  # the line being written when we started counts
 
@@ -69,11 +81,8 @@ def test_rotation_finishes_the_old_file_then_follows_the_new_one(tmp_path: Path)
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 10))
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file, from_start=True, batch_lines=4)
-    t.start()
-    drain(t)
-    with log_file.open("a") as fh:  # written just before the rotation, last line unterminated
-        fh.write(block(10, 5) + line(15))
+    t = started(tmp_path, broker, log_file, from_start=True, batch_lines=4)
+    append(log_file, block(10, 5) + line(15))  # written just before the rotation, last line unterminated
     os.rename(log_file, tmp_path / "drive.log.1")
     log_file.write_text(block(100, 3))
     drain(t)
@@ -86,14 +95,11 @@ def test_truncation_starts_again_at_zero(tmp_path: Path) -> None:
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 10))
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file, from_start=True)
-    t.start()
-    drain(t)
+    t = started(tmp_path, broker, log_file, from_start=True)
     with log_file.open("r+") as fh:
         fh.truncate(0)
     drain(t)
-    with log_file.open("a") as fh:
-        fh.write(block(200, 2))
+    append(log_file, block(200, 2))
     drain(t)
     assert produced(broker) == [line(i) for i in range(10)] + [line(200), line(201)]
 
@@ -102,15 +108,10 @@ def test_restart_continues_from_the_state_file(tmp_path: Path) -> None:
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 6))
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file, from_start=True)
-    t.start()
-    drain(t)
-    os.close(t.current.fd)  # type: ignore[union-attr]
-    with log_file.open("a") as fh:
-        fh.write(block(6, 4))
-    t2 = tailer(tmp_path, broker, log_file)  # from_start does not matter with a state file
-    t2.start()
-    drain(t2)
+    t = started(tmp_path, broker, log_file, from_start=True)
+    crash(t)
+    append(log_file, block(6, 4))
+    started(tmp_path, broker, log_file)  # from_start does not matter with a state file
     assert produced(broker) == [line(i) for i in range(10)]
 
 
@@ -118,17 +119,12 @@ def test_restart_after_rotation_while_stopped_finds_the_rotated_file(tmp_path: P
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(0, 4))
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, log_file, from_start=True)
-    t.start()
-    drain(t)
-    os.close(t.current.fd)  # type: ignore[union-attr]
-    with log_file.open("a") as fh:
-        fh.write(block(4, 3))
+    t = started(tmp_path, broker, log_file, from_start=True)
+    crash(t)
+    append(log_file, block(4, 3))
     os.rename(log_file, tmp_path / "drive.log.1")
     log_file.write_text(block(50, 2))
-    t2 = tailer(tmp_path, broker, log_file)
-    t2.start()
-    drain(t2)
+    started(tmp_path, broker, log_file)
     assert produced(broker) == [line(i) for i in range(7)] + [line(50), line(51)]
 
 
@@ -164,13 +160,9 @@ def test_a_state_file_of_another_path_is_ignored(tmp_path: Path) -> None:
     other.parent.mkdir()
     other.write_text(block(0, 3))
     broker = FakeBroker()
-    t = tailer(tmp_path, broker, other, from_start=True)
-    t.start()
-    drain(t)
-    os.close(t.current.fd)  # type: ignore[union-attr]
+    t = started(tmp_path, broker, other, from_start=True)
+    crash(t)
     log_file = tmp_path / "drive.log"
     log_file.write_text(block(10, 2))
-    t2 = tailer(tmp_path, broker, log_file, from_start=True)  # same state file, different log
-    t2.start()
-    drain(t2)
+    started(tmp_path, broker, log_file, from_start=True)  # same state file, different log
     assert produced(broker) == [line(i) for i in range(3)] + [line(10), line(11)]

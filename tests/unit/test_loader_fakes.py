@@ -23,7 +23,7 @@ from ingest.loaders.kafka_source import Committed, TopicPartition
 from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
 from ingest.loaders.windows import Closed
 from ingest.simulator import SimulatorConfig, simulate_day
-from pilot.settings import load_settings
+from pilot.settings import Settings, load_settings
 
 DATE = "20200322"
 PARTITIONS = 3
@@ -189,7 +189,7 @@ class FakeWebHdfs:
 def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("sim")
     simulate_day(out, DATE, cars=5, seed=3, config=SimulatorConfig(day_seconds=3600, overspeed_share=0.6),
-                 only=["status", "drive", "truth"])
+                 only=["status", "drive", "truth"], settings=Settings())  # the loaders' thresholds
     truth = json.loads((out / f"ground_truth_{DATE}.json").read_text())
     assert truth["totals"]["overspeed_windows"], "the simulated day should contain overspeed windows"
     return {

@@ -14,6 +14,7 @@ import pytest
 
 from ingest.loaders.windows import OverspeedWindows, event_seconds, label, window_end, window_start
 from ingest.simulator import SimulatorConfig, simulate_day
+from pilot.settings import Settings
 
 DATE = "20200322"
 
@@ -22,7 +23,7 @@ DATE = "20200322"
 def day(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], set[str]]:
     out = tmp_path_factory.mktemp("sim")
     simulate_day(out, DATE, cars=6, seed=11, config=SimulatorConfig(day_seconds=3600, overspeed_share=0.6),
-                 only=["drive", "truth"])
+                 only=["drive", "truth"], settings=Settings())
     lines = (out / f"SmartCarDrivingInfo_{DATE}.txt").read_text().splitlines()
     truth = json.loads((out / f"ground_truth_{DATE}.json").read_text())
     expected = {f"{car}-{w}" for car, facts in truth["cars"].items() for w in facts["overspeed_windows"]}
