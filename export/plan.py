@@ -9,7 +9,8 @@ from export.splits import MIN_SPLIT_BYTES
 from export.target import InvalidTarget, Target, TargetName, column_list, identifier
 from export.types import ConversionError
 from marts.catalog import Mart, get_mart
-from marts.params import InvalidParameter, SqlLocation, parse_biz_date, parse_biz_month
+from marts.params import InvalidParameter, SqlLocation
+from pilot.dates import Day, Month
 
 MAX_SPLITS = 32
 
@@ -49,10 +50,9 @@ def default_target(mart: Mart) -> str:
 def partition_value(mart: Mart, text: str | None) -> str | None:
     if text is None:
         return None
-    if mart.monthly:
-        return parse_biz_month(text[:6] if len(text) == 8 and parse_biz_date(text) else text, "biz month")
-    parse_biz_date(text, "biz date")
-    return text
+    if mart.monthly and len(text) != 8:
+        return Month.parse(text, "biz month").text
+    return mart.partition_of(Day.parse(text, "biz date"))
 
 
 def validate(request: ExportRequest, default_database: str) -> ValidRequest:

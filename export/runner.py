@@ -28,7 +28,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from export import checksum
+from export import checksum, hiveql
 from export import target as tgt
 from export.feed import SplitFailed, SplitFeed
 from export.plan import ColumnPlan, ExportRequest, ValidRequest, plan_columns, validate
@@ -72,8 +72,9 @@ class ExportResult:
 def latest_partition(hive: HiveSession, request: ValidRequest) -> str:
     mart = request.mart
     db = request.database
+    statement = hiveql.list_partitions(db, mart)
     try:
-        rows = hive.query(f"SHOW PARTITIONS {db}.{mart.name}").rows
+        rows = hive.query(statement).rows
     except PilotError as exc:
         raise ExportFailed(f"mart {db}.{mart.name} does not exist in Hive: {exc}") from None
     values = sorted(str(r[0]).split("=", 1)[1] for r in rows if "=" in str(r[0]))
@@ -209,12 +210,16 @@ def _verify_sql(target: tgt.Target, plan: ColumnPlan, stage: str, kind: str) -> 
     return checksum_sql(target.name.sql, plan.fields, where, kind)
 
 
-def run_export(request: ExportRequest, settings: Settings | None = None, log: Log = print) -> ExportResult:
+def run_export(request: ExportRequest, settings: Settings | None = None, log: Log = print,
+               hdfs_client: Any = None) -> ExportResult:
+    """Export one mart partition; the endpoints come from ``settings`` (and ``hdfs_client``)."""
     settings = settings or get_settings()
     valid = validate(request, settings.hive_database)  # nothing user-supplied reaches SQL unchecked
-    from hdfs import InsecureClient
+    if hdfs_client is None:
+        from hdfs import InsecureClient
 
-    client = InsecureClient(settings.webhdfs_url, user=settings.hdfs_user)
+        hdfs_client = InsecureClient(settings.webhdfs_url, user=settings.hdfs_user)
+    client = hdfs_client
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     with hive_session(settings) as hive:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from export import hiveql
 from marts.catalog import Mart
-from marts.params import SqlIdentifier
+from marts.params import InvalidParameter
 from pilot.errors import PilotError
-
-_HIVE_TYPE = re.compile(r"[a-z][a-z0-9_(), ]*")
 
 
 class MissingSource(PilotError):
@@ -39,13 +37,13 @@ def hdfs_path(location: str) -> str:
 
 def describe_partition(hive: Any, database: str, mart: Mart, value: str) -> tuple[list[str], str]:
     """(data columns in order, partition location) from ``DESCRIBE FORMATTED ... PARTITION``."""
-    db = SqlIdentifier(database).render()
-    table = SqlIdentifier(mart.name).render()
-    column = SqlIdentifier(mart.partition_column).render()
-    if not value.isdigit():  # validated by the caller; checked again because it is spliced in
-        raise MissingSource(f"partition value {value!r} must be digits")
+    try:  # validated by the caller; checked again because it reaches the SQL
+        partition = hiveql.partition_value(mart, value)
+    except InvalidParameter as exc:
+        raise MissingSource(f"partition value {value!r}: {exc}") from None
+    statement = hiveql.describe_partition(database, mart, partition)
     try:
-        rows = hive.query(f"DESCRIBE FORMATTED {db}.{table} PARTITION ({column} = '{value}')").rows
+        rows = hive.query(statement).rows
     except PilotError as exc:
         raise MissingSource(
             f"mart {mart.name} has no partition {mart.partition_column}={value} in Hive database "
@@ -70,10 +68,9 @@ def _data_columns(rows: list[tuple[Any, ...]], mart: Mart) -> list[str]:
 
 def describe_table(hive: Any, database: str, mart: Mart) -> list[str]:
     """The data columns of a mart table, in file order (no partition needed)."""
-    db = SqlIdentifier(database).render()
-    table = SqlIdentifier(mart.name).render()
+    statement = hiveql.describe_table(database, mart)
     try:
-        rows = hive.query(f"DESCRIBE {db}.{table}").rows
+        rows = hive.query(statement).rows
     except PilotError as exc:
         raise MissingSource(f"mart table {database}.{mart.name} does not exist in Hive ({exc})") from None
     return _data_columns(rows, mart)
