@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from pilot.cli import build_parser, main
+from orchestration.cli import build_parser, main
 
 
 @pytest.mark.parametrize("argv", [["stack", "up", "--help"], ["stack", "status", "--help"],
@@ -26,7 +26,7 @@ def test_stack_actions_exist() -> None:
 
 
 def test_unknown_service_gives_one_line_not_a_traceback(tmp_path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pilot.cli", "stack", "logs", "nosuch"],
+    proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "stack", "logs", "nosuch"],
                           capture_output=True, text=True, env={"PILOT_VAR_DIR": str(tmp_path),
                                                                "PATH": "/usr/bin:/bin"})
     assert proc.returncode != 0

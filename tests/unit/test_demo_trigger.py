@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from pilot.airflow_api import ApiConflict
-from pilot.demo import DAG_ID, trigger_run
-from pilot.pipeline import RunSpec
+from orchestration.airflow_api import ApiConflict
+from orchestration.demo import DAG_ID, trigger_run
+from orchestration.pipeline import RunSpec
 from pilot.settings import load_settings
 
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pilot.demo import format_summary
+from orchestration.demo import format_summary
+from orchestration.pipeline import RunSpec, plan_run
 from pilot.errors import PilotError
-from pilot.pipeline import RunSpec, plan_run
 
 
 def test_plan_takes_the_date_param_or_the_logical_date() -> None:

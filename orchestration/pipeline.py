@@ -12,27 +12,18 @@ import shutil
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pilot.errors import PilotError
+from pilot.dates import Day
+from pilot.errors import InvalidInput, PilotError
 from pilot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 MAX_CARS = 2600
-
-
-def _valid_date(text: str) -> str:
-    try:
-        datetime.strptime(text, "%Y%m%d")
-    except (TypeError, ValueError):
-        raise PilotError(f"date must be a real yyyyMMdd date, got {text!r}") from None
-    if len(text) != 8:
-        raise PilotError(f"date must be a real yyyyMMdd date, got {text!r}")
-    return text
 
 
 @dataclass(frozen=True)
@@ -43,22 +34,23 @@ class RunSpec:
     cars: int = 100
     seed: int = 42
     rate: float = 0.0
+    day: Day = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        _valid_date(self.date)
+        object.__setattr__(self, "day", Day.parse(self.date))
         if not 1 <= int(self.cars) <= MAX_CARS:
-            raise PilotError(f"cars must be 1..{MAX_CARS}, got {self.cars}")
+            raise InvalidInput(f"cars must be 1..{MAX_CARS}, got {self.cars}")
         if int(self.seed) < 0:
-            raise PilotError(f"seed must not be negative, got {self.seed}")
+            raise InvalidInput(f"seed must not be negative, got {self.seed}")
         if float(self.rate) < 0:
-            raise PilotError(f"rate must not be negative, got {self.rate}")
+            raise InvalidInput(f"rate must not be negative, got {self.rate}")
 
     @property
     def month(self) -> str:
-        return self.date[:6]
+        return self.day.month.text
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"date": self.date, "cars": self.cars, "seed": self.seed, "rate": self.rate}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:
@@ -77,13 +69,18 @@ class RunSpec:
 
 def plan_run(params: dict[str, Any], logical_date: datetime | None = None) -> RunSpec:
     """The run's spec from the DAG params; an empty date means the run's logical date."""
-    date = str(params.get("date") or "").strip()
+    date = str(params.get("date") or "")
     if not date:
         if logical_date is None:
-            raise PilotError("no date given and the run has no logical date; set the `date` param")
+            raise InvalidInput("no date given and the run has no logical date; set the `date` param")
         date = logical_date.strftime("%Y%m%d")
     return RunSpec(date=date, cars=int(params.get("cars", 100)), seed=int(params.get("seed", 42)),
                    rate=float(params.get("rate") or 0))
+
+
+def plan(params: dict[str, Any], logical_date: datetime | None = None) -> dict[str, Any]:
+    """The first task of a run: the validated spec, as the JSON every later task receives."""
+    return plan_run(params, logical_date).as_dict()
 
 
 def simulate(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
@@ -92,7 +89,7 @@ def simulate(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
 
     s = s or get_settings()
     out = spec.sim_dir(s)
-    result = simulate_day(out, spec.date, cars=spec.cars, seed=spec.seed, quiet=True)
+    result = simulate_day(out, spec.date, cars=spec.cars, seed=spec.seed, quiet=True, settings=s)
     return {"dir": str(out), **_jsonable(result)}
 
 
@@ -125,11 +122,8 @@ def collect_status(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     prepare_kafka(s, "the status collector")
     opts = SpoolOptions(directory=spool, wrk_date=spec.date, once=True,
                         known_cars=read_known_cars(spec.sim_dir(s) / "CarMaster.txt"))
-    outbox = Outbox(s, "the status collector")
-    try:
+    with Outbox(s, "the status collector") as outbox:
         report = SpoolCollector(s, opts, outbox).run()
-    finally:
-        outbox.close()
     return report.as_dict()
 
 
@@ -196,31 +190,6 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
             "seconds": round(report.seconds, 1)}
 
 
-def build_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str, Any]:
-    """Build one mart's partition for the run's date with its data-quality gates (Hive SQL)."""
-    from marts.runner import build_marts
-
-    s = s or get_settings()
-    results = build_marts(spec.date, [mart], settings=s, log=log.info)
-    return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
-                     "seconds": round(r.seconds, 1)} for r in results}
-
-
-def export_mart(spec: RunSpec, mart: str, s: Settings | None = None) -> dict[str, Any]:
-    """Export one mart partition to PostgreSQL (staged, swapped in one transaction, verified)."""
-    from export.plan import ExportRequest
-    from export.runner import run_export
-    from marts.catalog import get_mart
-
-    s = s or get_settings()
-    partition = spec.month if get_mart(mart).monthly else spec.date
-    with spawn_safe_main():
-        result = run_export(ExportRequest(mart=mart, biz_date=partition), s, log=log.info)
-    return {"mart": result.mart, "target": result.target, "partition": result.partition,
-            "mode": result.mode, "rows": result.rows, "checksum": str(result.checksum),
-            "seconds": round(result.seconds, 1)}
-
-
 @contextlib.contextmanager
 def spawn_safe_main() -> Iterator[None]:
     """Let `spawn` worker processes start inside an Airflow task.
@@ -237,32 +206,15 @@ def spawn_safe_main() -> Iterator[None]:
         sys.modules["__main__"] = real_main
 
 
-def top_overspeed_cars(spec: RunSpec, s: Settings, n: int = 5) -> list[tuple[str, int]]:
-    """Cars with the most overspeed windows on the run's date, from the Redis alert set."""
-    import redis
-
-    client = redis.Redis(host=s.redis_host, port=s.redis_port, password=s.redis_password, db=s.redis_db)
-    counts: dict[str, int] = {}
-    for member in client.smembers(spec.date):
-        car = member.decode().split("-", 1)[0]
-        counts[car] = counts.get(car, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-
-def cars_needing_inspection(spec: RunSpec, s: Settings, limit: int = 20) -> list[tuple[str, str]]:
-    """Cars of the exported emergency-check mart for the run's date, with their checks."""
-    import psycopg2
-
-    with psycopg2.connect(s.postgres_dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT car_number, checks FROM public.smartcar_emergency_check_info "
-                    "WHERE biz_date = to_date(%s, 'YYYYMMDD') "
-                    "ORDER BY check_count DESC, car_number LIMIT %s", (spec.date, limit))
-        return [(car, checks) for car, checks in cur.fetchall()]
-
-
 def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,
-              s: Settings | None = None) -> dict[str, Any]:
-    """What the run did, stage by stage, plus the headline answers (for the demo and the DAG)."""
+              s: Settings | None = None, alerts: Any = None) -> dict[str, Any]:
+    """What the run did, stage by stage, plus the headline answers (for the demo and the DAG).
+
+    ``alerts`` is the Redis client of the overspeed alerts (default: one built from ``s``).
+    """
+    from export.queries import cars_needing_inspection
+    from ingest.loaders.alerts import top_overspeed_cars
+
     s = s or get_settings()
     stages = stages or {}
     truth = ground_truth(spec, s)
@@ -294,8 +246,31 @@ def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,
     exports = {k: v for k, v in stages.items() if k.startswith("export_")}
     if exports:
         summary["4. rows exported to PostgreSQL"] = {e["target"]: e["rows"] for e in exports.values()}
+    top = top_overspeed_cars(alerts or redis_client(s), spec.date)
     summary["5. top overspeed cars (30 s windows above the limit)"] = [
-        f"{car}: {windows} window(s)" for car, windows in top_overspeed_cars(spec, s)]
-    summary["6. cars needing inspection"] = [f"{car}: {checks}"
-                                          for car, checks in cars_needing_inspection(spec, s)]
+        f"{car}: {windows} window(s)" for car, windows in top]
+    summary["6. cars needing inspection"] = [
+        f"{car}: {checks}" for car, checks in cars_needing_inspection(s.postgres_dsn, spec.date)]
     return summary
+
+
+def redis_client(s: Settings) -> Any:
+    import redis
+
+    return redis.Redis(host=s.redis_host, port=s.redis_port, password=s.redis_password, db=s.redis_db)
+
+
+# The stages a DAG task runs with the run's spec (see `smartcar_plugins.tasks.stage_task`).
+STAGES = {
+    "simulate": simulate,
+    "upload_reference": upload_reference,
+    "collect_status": collect_status,
+    "collect_drive": collect_drive,
+    "load_batch": load_batch,
+    "load_realtime": load_realtime,
+}
+
+
+def run_stage(name: str, run: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """Run one stage for the run whose spec (``plan``'s output) is ``run``."""
+    return STAGES[name](RunSpec.from_dict(run), s)

@@ -126,7 +126,7 @@ def _settings(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pilot.demo import run_demo
+    from orchestration.demo import run_demo
 
     return run_demo(get_settings(), args)
 

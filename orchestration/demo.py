@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pilot.airflow_api import AirflowClient, ApiConflict
-from pilot.pipeline import RunSpec
+from orchestration.airflow_api import AirflowClient, ApiConflict
+from orchestration.pipeline import RunSpec
 from pilot.settings import Settings
 
 DAG_ID = "smartcar_pilot"

@@ -17,9 +17,11 @@ DEFAULT_ARGS = {
     "execution_timeout": timedelta(minutes=30),
 }
 
+DATE_PARAM = Param("", type="string", pattern=r"^([0-9]{8})?$",
+                   description="Business date yyyyMMdd; empty = the run's logical date")
+
 RUN_PARAMS = {
-    "date": Param("", type="string", pattern=r"^([0-9]{8})?$",
-                  description="Business date yyyyMMdd; empty = the run's logical date"),
+    "date": DATE_PARAM,
     "cars": Param(100, type="integer", minimum=1, maximum=2600, description="Fleet size"),
     "seed": Param(42, type="integer", minimum=0, description="Simulator seed (same seed = same data)"),
     "rate": Param(0, type="number", minimum=0,
