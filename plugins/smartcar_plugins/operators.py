@@ -1,4 +1,7 @@
-"""Thin Airflow operators and a sensor over the project's libraries (Hive marts, export, HDFS)."""
+"""Thin Airflow operators and a sensor over the project's libraries (Hive marts, export, HDFS).
+
+They find the services through the Airflow connections (`smartcar_plugins.connections`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, BaseSensorOperator
 
+from smartcar_plugins.fail_fast import fail_fast_on_bad_input
+
+DATE_TEMPLATE = "{{ params.date or logical_date | ds_nodash }}"
+
 
 class HiveMartOperator(BaseOperator):
     """Build one mart partition from its Hive SQL file in `sql/hive/marts/`, with its gates."""
@@ -14,17 +21,24 @@ class HiveMartOperator(BaseOperator):
     template_fields: Sequence[str] = ("biz_date",)
     ui_color = "#fdf0d5"
 
-    def __init__(self, *, mart: str, biz_date: str = "{{ params.date or logical_date | ds_nodash }}",
-                 **kwargs: Any) -> None:
+    def __init__(self, *, mart: str, biz_date: str = DATE_TEMPLATE, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mart = mart
         self.biz_date = biz_date
 
     def execute(self, context: Any) -> dict[str, Any]:
         from marts.runner import build_marts
+        from pilot.dates import Day
+        from smartcar_plugins.connections import connected_settings, hdfs_client, hive_session
 
-        results = build_marts(str(self.biz_date), [self.mart], log=self.log.info)
-        return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates} for r in results}
+        with fail_fast_on_bad_input():
+            day = Day.parse(str(self.biz_date))
+        s = connected_settings()
+        with hive_session(s) as hive:
+            results = build_marts(day, [self.mart], settings=s, log=self.log.info, hive=hive,
+                                  hdfs_client=hdfs_client())
+        return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
+                         "seconds": round(r.seconds, 1)} for r in results}
 
 
 class MartExportOperator(BaseOperator):
@@ -33,9 +47,8 @@ class MartExportOperator(BaseOperator):
     template_fields: Sequence[str] = ("biz_date", "target", "update_key")
     ui_color = "#e0f0ff"
 
-    def __init__(self, *, mart: str, biz_date: str = "{{ params.date or logical_date | ds_nodash }}",
-                 target: str | None = None, update_key: str | None = None, splits: int = 4,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, mart: str, biz_date: str = DATE_TEMPLATE, target: str | None = None,
+                 update_key: str | None = None, splits: int = 4, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mart = mart
         self.biz_date = biz_date
@@ -47,36 +60,53 @@ class MartExportOperator(BaseOperator):
         from export.plan import ExportRequest
         from export.runner import run_export
         from marts.catalog import get_mart
-        from pilot.pipeline import spawn_safe_main
+        from orchestration.pipeline import spawn_safe_main
+        from pilot.dates import Day
+        from smartcar_plugins.connections import connected_settings, hdfs_client
 
-        date = str(self.biz_date)
-        partition = date[:6] if get_mart(self.mart).monthly else date
+        with fail_fast_on_bad_input():
+            partition = get_mart(self.mart).partition_of(Day.parse(str(self.biz_date)))
         request = ExportRequest(mart=self.mart, biz_date=partition, target=self.target or None,
                                 update_key=self.update_key or None, splits=self.splits)
         with spawn_safe_main():
-            result = run_export(request, log=self.log.info)
-        return {"target": result.target, "partition": result.partition, "rows": result.rows}
+            result = run_export(request, connected_settings(), log=self.log.info, hdfs_client=hdfs_client())
+        return {"mart": result.mart, "target": result.target, "partition": result.partition,
+                "mode": result.mode, "rows": result.rows, "checksum": str(result.checksum),
+                "seconds": round(result.seconds, 1)}
 
 
 class HdfsPartitionSensor(BaseSensorOperator):
-    """Wait until an HDFS folder (e.g. a `wrk_date=` partition the batch loader writes) has a file."""
+    """Wait until an HDFS folder has a finished file: an input table's `wrk_date=` partition (the
+    batch loader writes it; give ``table`` and ``wrk_date``) or any folder (give ``path``)."""
 
-    template_fields: Sequence[str] = ("path",)
+    template_fields: Sequence[str] = ("path", "wrk_date")
 
-    def __init__(self, *, path: str, **kwargs: Any) -> None:
+    def __init__(self, *, table: str | None = None, wrk_date: str = DATE_TEMPLATE, path: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if (table is None) == (path is None):
+            raise ValueError("HdfsPartitionSensor needs either table (with wrk_date) or path")
+        self.table = table
+        self.wrk_date = wrk_date
         self.path = path
 
+    def partition_path(self) -> str:
+        from marts.config import MartConfig
+        from pilot.dates import Day
+
+        if self.path is not None:
+            return str(self.path)
+        with fail_fast_on_bad_input():
+            day = Day.parse(str(self.wrk_date), "wrk_date")
+        return f"{MartConfig.from_settings().input_dir(str(self.table))}/wrk_date={day}"
+
     def poke(self, context: Any) -> bool:
-        from hdfs import InsecureClient
         from hdfs.util import HdfsError
 
-        from pilot.settings import get_settings
+        from smartcar_plugins.connections import hdfs_client
 
-        s = get_settings()
-        client = InsecureClient(s.webhdfs_url, user=s.hdfs_user)
         try:
-            names = client.list(str(self.path))
+            names = hdfs_client().list(self.partition_path())
         except HdfsError:
             return False
         return any(not n.startswith(("_", ".")) for n in names)

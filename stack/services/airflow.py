@@ -56,7 +56,6 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__TRIGGERER__CAPACITY": "100",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
     }
-    env.update(airflow_connections(s))
     return env
 
 
@@ -70,12 +69,15 @@ def airflow_bin() -> str:
     return found
 
 
-def write_passwords_file(s: Settings) -> None:
-    path = passwords_file(s)
+def _write_private_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({s.airflow_admin_user: s.airflow_admin_password}, fh)
+        json.dump(data, fh, indent=1, sort_keys=True)
+
+
+def write_passwords_file(s: Settings) -> None:
+    _write_private_json(passwords_file(s), {s.airflow_admin_user: s.airflow_admin_password})
 
 
 # One Hive SQL statement stream at a time: the Spark Thrift Server is a single local[2] driver,
@@ -83,19 +85,62 @@ def write_passwords_file(s: Settings) -> None:
 HIVE_POOL = ("hive_sql", "1", "Hive SQL endpoint (Spark Thrift Server): one mart build at a time")
 
 
+def generated_connections(s: Settings) -> dict[str, dict]:
+    """The connections derived from the settings, keyed by conn id, in `connections import` form."""
+    found = {}
+    for variable, value in airflow_connections(s).items():
+        fields = json.loads(value)
+        if "extra" in fields:
+            fields["extra_dejson"] = fields.pop("extra")
+        found[variable.removeprefix("AIRFLOW_CONN_").lower()] = fields
+    return found
+
+
+def connections_to_overwrite(generated: dict[str, dict], last_generated: dict[str, dict]) -> list[str]:
+    """Conn ids whose settings changed since the last import: only those replace what the UI holds."""
+    return sorted(c for c, fields in generated.items() if c in last_generated and last_generated[c] != fields)
+
+
+def last_import_record(s: Settings) -> Path:
+    return airflow_home(s) / "connections.imported.json"
+
+
+def connection_imports(s: Settings) -> list[list[str]]:
+    """`airflow connections import` commands that put the generated connections in the metadata DB.
+
+    Connections live in the DB (not in `AIRFLOW_CONN_*` variables, which would shadow it) so a user
+    can edit them in the UI. Missing ones are added; an existing one is replaced only when the
+    settings it comes from changed since the last import, so UI edits survive a restart.
+    """
+    generated = generated_connections(s)
+    record = last_import_record(s)
+    last = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    all_file = airflow_home(s) / "connections.json"
+    _write_private_json(all_file, generated)
+    commands = [["connections", "import", str(all_file)]]
+    changed = connections_to_overwrite(generated, last)
+    if changed:
+        overwrite_file = airflow_home(s) / "connections.changed.json"
+        _write_private_json(overwrite_file, {c: generated[c] for c in changed})
+        commands.insert(0, ["connections", "import", "--overwrite", str(overwrite_file)])
+    return commands
+
+
 def migrate(s: Settings) -> None:
-    """Create or upgrade the metadata schema (idempotent), the pools, and set the admin login."""
+    """Create or upgrade the metadata schema (idempotent), the pools, the connections and the admin login."""
     write_passwords_file(s)
     env = {**os.environ, **airflow_env(s)}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     log = s.path("logs", "airflow-db-migrate.log")
     log.parent.mkdir(parents=True, exist_ok=True)
+    commands = [["db", "migrate"], ["pools", "set", *HIVE_POOL], *connection_imports(s)]
     with open(log, "ab") as out:
-        for command in (["db", "migrate"], ["pools", "set", *HIVE_POOL]):
+        for command in commands:
             proc = subprocess.run([airflow_bin(), *command], env=env, stdout=out,
                                   stderr=subprocess.STDOUT, check=False, timeout=600)
             if proc.returncode != 0:
                 raise PilotError(f"`airflow {' '.join(command[:2])}` failed; see {log}")
+    _write_private_json(last_import_record(s), generated_connections(s))
 
 
 def _component(name: str, args: list[str], ready, prepare=None, ui=None) -> Service:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from pilot.settings import Settings
 from stack import probes
 from stack.config import render
@@ -45,28 +49,23 @@ def thrift_command(s: Settings) -> list[str]:
                         "org.apache.hadoop.hbase.thrift.ThriftServer", ["start"], _flags(s, "thrift"))
 
 
+@contextmanager
+def connection(s: Settings, timeout_ms: int = 30000) -> Iterator[Any]:
+    """A happybase connection to the Thrift gateway, closed on exit."""
+    import happybase
+
+    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=timeout_ms)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def bootstrap(s: Settings) -> None:
     """The driving-log table exists once HBase answers."""
-    import happybase
-
-    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=30000)
-    try:
+    with connection(s) as conn:
         if s.hbase_table.encode() not in conn.tables():
             conn.create_table(s.hbase_table, {s.hbase_family: {"max_versions": 1}})
-    finally:
-        conn.close()
-
-
-def drop_table(s: Settings) -> None:
-    """Drop the table if it exists (tests and benchmarks that created their own)."""
-    import happybase
-
-    conn = happybase.Connection(s.hbase_host, s.hbase_thrift_port, timeout=60000)
-    try:
-        if s.hbase_table.encode() in conn.tables():
-            conn.delete_table(s.hbase_table, disable=True)
-    finally:
-        conn.close()
 
 
 MASTER = Service(

@@ -128,3 +128,88 @@ def _assert_acyclic(dag) -> None:
 def test_no_cycles(dagbag) -> None:
     for dag in dagbag.dags.values():
         _assert_acyclic(dag)
+
+
+def test_no_dag_file_names_a_mart() -> None:
+    from marts.catalog import MARTS
+
+    for path in DAG_FILES:
+        text = path.read_text()
+        for mart in MARTS:
+            assert mart.name not in text and mart.name.removeprefix("managed_") not in text, \
+                f"{path.name} names the mart {mart.name}; loop over the catalog instead"
+
+
+@pytest.mark.parametrize("dag_id", ["smartcar_pilot", "smartcar_marts"])
+def test_mart_tasks_follow_the_catalog(dagbag, dag_id: str) -> None:
+    """Every mart of the catalog has a build and an export task; the edges are the catalog's."""
+    from marts.catalog import LANDS_WITH, MARTS, PARTITIONED_INPUTS
+
+    dag = dagbag.dags[dag_id]
+    builds = {t for t in dag.task_ids if t.startswith("build_")}
+    exports = {t for t in dag.task_ids if t.startswith("export_")}
+    assert builds == {f"build_{m.name}" for m in MARTS}
+    assert exports == {f"export_{m.name}" for m in MARTS}
+    sensors = {f"wait_{t.removeprefix('smartcar_').removesuffix('_info')}_partition"
+               for t in PARTITIONED_INPUTS}
+    feeders = {"load_batch"} if dag_id == "smartcar_pilot" else sensors
+    for mart in MARTS:
+        build = dag.get_task(f"build_{mart.name}")
+        expected = {f"build_{u}" for u in mart.upstream}
+        if dag_id == "smartcar_pilot":
+            expected.add("plan")
+            if mart.inputs:
+                expected.add("load_batch")
+        if dag_id == "smartcar_marts":
+            waited = {LANDS_WITH.get(t, t) for t in mart.inputs}
+            expected |= {f"wait_{t.removeprefix('smartcar_').removesuffix('_info')}_partition"
+                         for t in waited if t in PARTITIONED_INPUTS}
+        assert build.upstream_task_ids == expected, mart.name
+        assert build.pool == "hive_sql"
+        export_after = {f"build_{mart.name}"} | ({"plan"} if dag_id == "smartcar_pilot" else set())
+        assert dag.get_task(f"export_{mart.name}").upstream_task_ids == export_after
+        assert not build.upstream_task_ids & feeders or mart.inputs, mart.name
+
+
+def test_end_to_end_dag_keeps_its_stage_edges(dagbag) -> None:
+    dag = dagbag.dags["smartcar_pilot"]
+    edges = {(u, t.task_id) for t in dag.tasks for u in t.upstream_task_ids
+             if not t.task_id.startswith(("build_", "export_", "summary"))}
+    assert edges == {("plan", "simulate"), ("plan", "upload_reference"), ("plan", "collect_status"),
+                     ("plan", "collect_drive"), ("plan", "load_batch"), ("plan", "load_realtime"),
+                     ("simulate", "upload_reference"), ("simulate", "collect_status"),
+                     ("simulate", "collect_drive"), ("collect_status", "load_batch"),
+                     ("collect_drive", "load_batch"), ("upload_reference", "load_batch"),
+                     ("collect_drive", "load_realtime")}
+    summary = dag.get_task("summary")
+    assert summary.upstream_task_ids >= {"plan", "load_realtime", *(
+        t for t in dag.task_ids if t.startswith("export_"))}
+
+
+def _edges(dag) -> set[tuple[str, str]]:
+    return {(u, t.task_id) for t in dag.tasks for u in t.upstream_task_ids}
+
+
+def test_marts_dag_has_the_edges_it_had_before_the_catalog_loop(dagbag) -> None:
+    """The graph written by hand before the DAGs looped over the catalog, spelled out."""
+    status, drive, symptom, emergency, buylist = (
+        f"managed_smartcar_{n}_info" for n in ("status", "drive", "symptom", "emergency_check", "item_buylist"))
+    before = {("wait_status_partition", f"build_{status}"), ("wait_status_partition", f"build_{buylist}"),
+              ("wait_drive_partition", f"build_{drive}"), (f"build_{status}", f"build_{emergency}"),
+              (f"build_{drive}", f"build_{symptom}"),
+              *((f"build_{m}", f"export_{m}") for m in (status, drive, symptom, emergency, buylist))}
+    assert _edges(dagbag.dags["smartcar_marts"]) == before
+
+
+def test_end_to_end_dag_mart_edges_are_those_it_had_before(dagbag) -> None:
+    status, drive, symptom, emergency, buylist = (
+        f"managed_smartcar_{n}_info" for n in ("status", "drive", "symptom", "emergency_check", "item_buylist"))
+    marts = (status, drive, symptom, emergency, buylist)
+    before = {("load_batch", f"build_{status}"), ("load_batch", f"build_{drive}"),
+              ("load_batch", f"build_{buylist}"), (f"build_{status}", f"build_{emergency}"),
+              (f"build_{drive}", f"build_{symptom}"),
+              *((f"build_{m}", f"export_{m}") for m in marts),
+              *(("plan", f"{kind}_{m}") for m in marts for kind in ("build", "export"))}
+    edges = {(u, t) for u, t in _edges(dagbag.dags["smartcar_pilot"])
+             if t.startswith(("build_", "export_"))}
+    assert edges == before

@@ -1,17 +1,42 @@
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
+from smartcar_plugins import connections
 from smartcar_plugins.operators import HdfsPartitionSensor, HiveMartOperator, MartExportOperator
 
+from pilot.dates import Day
+from pilot.settings import Settings
 
-def test_mart_operator_builds_the_one_mart_of_its_date(monkeypatch: pytest.MonkeyPatch) -> None:
+CONNECTED = dataclasses.replace(Settings(), hive_host="hive.from.connection",
+                                postgres_host="pg.from.connection")
+
+
+@pytest.fixture
+def services(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """The operators' view of the Airflow connections, with fakes for the clients."""
+    seen = SimpleNamespace(hdfs=object(), hive=object())
+
+    @contextlib.contextmanager
+    def fake_hive(s: Settings):
+        assert s is CONNECTED
+        yield seen.hive
+
+    monkeypatch.setattr(connections, "connected_settings", lambda base=None: CONNECTED)
+    monkeypatch.setattr(connections, "hdfs_client", lambda: seen.hdfs)
+    monkeypatch.setattr(connections, "hive_session", fake_hive)
+    return seen
+
+
+def test_mart_operator_builds_the_one_mart_of_its_date(monkeypatch: pytest.MonkeyPatch, services) -> None:
     calls = []
 
-    def fake_build(date, names, log):
-        calls.append((date, names))
-        return [SimpleNamespace(mart=names[0], partition=f"biz_date={date}", rows=7, gates=3)]
+    def fake_build(date, names, settings, log, hive, hdfs_client):
+        calls.append((date, names, settings, hive, hdfs_client))
+        return [SimpleNamespace(mart=names[0], partition=f"biz_date={date}", rows=7, gates=3, seconds=1.23)]
 
     import marts.runner
 
@@ -19,28 +44,42 @@ def test_mart_operator_builds_the_one_mart_of_its_date(monkeypatch: pytest.Monke
     op = HiveMartOperator(task_id="t", mart="managed_smartcar_symptom_info", biz_date="20200322")
     assert "biz_date" in op.template_fields
     result = op.execute({})
-    assert calls == [("20200322", ["managed_smartcar_symptom_info"])]
-    expected = {"partition": "biz_date=20200322", "rows": 7, "gates": 3}
+    assert calls == [(Day.parse("20200322"), ["managed_smartcar_symptom_info"], CONNECTED, services.hive,
+                      services.hdfs)]
+    expected = {"partition": "biz_date=20200322", "rows": 7, "gates": 3, "seconds": 1.2}
     assert result == {"managed_smartcar_symptom_info": expected}
+
+
+@pytest.mark.parametrize("bad", ["20201345", "202001 1", ""])
+def test_a_bad_date_fails_the_task_without_retries(bad: str, services) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    op = HiveMartOperator(task_id="t", mart="managed_smartcar_symptom_info", biz_date=bad)
+    with pytest.raises(AirflowFailException, match="yyyyMMdd"):
+        op.execute({})
 
 
 @pytest.mark.parametrize(("mart", "expected"), [("managed_smartcar_status_info", "20200322"),
                                                 ("managed_smartcar_item_buylist_info", "202003")])
 def test_export_operator_exports_the_partition(monkeypatch: pytest.MonkeyPatch, mart: str,
-                                               expected: str) -> None:
+                                               expected: str, services) -> None:
     seen = []
 
-    def fake_export(request, log):
-        seen.append(request)
-        return SimpleNamespace(target="public.x", partition=request.biz_date, rows=5)
+    def fake_export(request, settings, log, hdfs_client):
+        seen.append((request, settings, hdfs_client))
+        return SimpleNamespace(mart=mart, target="public.x", partition=request.biz_date, rows=5, mode="swap",
+                               checksum=9, seconds=0.5)
 
     import export.runner
 
     monkeypatch.setattr(export.runner, "run_export", fake_export)
     op = MartExportOperator(task_id="e", mart=mart, biz_date="20200322", update_key="biz_date,car_number")
-    assert op.execute({}) == {"target": "public.x", "partition": expected, "rows": 5}
-    assert seen[0].mart == mart and seen[0].biz_date == expected
-    assert seen[0].update_key == "biz_date,car_number"
+    result = op.execute({})
+    assert result["target"] == "public.x" and result["partition"] == expected and result["rows"] == 5
+    request, settings, client = seen[0]
+    assert request.mart == mart and request.biz_date == expected
+    assert request.update_key == "biz_date,car_number"
+    assert settings is CONNECTED and client is services.hdfs
 
 
 def test_partition_sensor_ignores_temporary_files(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,17 +88,20 @@ def test_partition_sensor_ignores_temporary_files(monkeypatch: pytest.MonkeyPatc
     listing: dict[str, list[str]] = {"/p/wrk_date=20200322": ["_status-p0.tmp", ".x"]}
 
     class FakeClient:
-        def __init__(self, *a: object, **k: object) -> None:
-            pass
-
         def list(self, path: str) -> list[str]:
             if path not in listing:
                 raise hdfs.util.HdfsError("File does not exist")
             return listing[path]
 
-    monkeypatch.setattr(hdfs, "InsecureClient", FakeClient)
+    monkeypatch.setattr(connections, "hdfs_client", FakeClient)
     sensor = HdfsPartitionSensor(task_id="s", path="/p/wrk_date=20200322")
     assert sensor.poke({}) is False
     listing["/p/wrk_date=20200322"].append("status-p0-000000000000-000000000099.txt")
     assert sensor.poke({}) is True
     assert HdfsPartitionSensor(task_id="s2", path="/p/missing").poke({}) is False
+
+
+def test_partition_sensor_of_a_table_waits_for_its_collection_partition() -> None:
+    s = Settings()
+    sensor = HdfsPartitionSensor(task_id="s", table="smartcar_drive_info", wrk_date="20200322")
+    assert sensor.partition_path() == f"{s.hdfs_drive_dir}/wrk_date=20200322"
