@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
 from ingest.collectors.live import LiveOptions, run_live  # noqa: E402
 from ingest.collectors.outbox import Outbox  # noqa: E402
@@ -182,7 +182,7 @@ def live_with_crc32c(topics: Topics, n: int, processes: int, crc_dir: Path) -> R
     s = topics.settings(f"live-crc-{processes}")
     env = {**os.environ, "PYTHONPATH": str(crc_dir), "PILOT_TOPIC_DRIVE": s.topic_drive,
            "PILOT_TOPIC_STATUS": s.topic_status, "PILOT_TOPIC_DLQ": s.topic_dlq}
-    cmd = [sys.executable, "-m", "pilot.cli", "collect", "live", "--date", DATE, "--cars", str(CARS),
+    cmd = [sys.executable, "-m", "orchestration.cli", "collect", "live", "--date", DATE, "--cars", str(CARS),
            "--seed", str(SEED), "--limit", str(n), "--processes", str(processes), "--quiet", "--json"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -276,13 +276,11 @@ def render(rows: list[Row], tool: Row, args: argparse.Namespace, record_size: fl
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_line(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="events per kafka-python run")
     parser.add_argument("--tool-events", type=int, default=3_000_000, help="records for ProducerPerformance")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each fast variant runs once per round")
-    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--no-report", action="store_true")
+    add_report_options(parser)
     parser.add_argument("--crc32c-dir", type=Path,
                         help="also run the live producer with the `crc32c` package found in this folder "
                              "(e.g. `pip install --target DIR crc32c`), to show what it would change")
@@ -329,10 +327,7 @@ def main() -> int:
     finally:
         topics.close()
     section = render(rows, tool, args, record_size, status_mb, record_util.crc32c_c is not None)
-    print(section)
-    if not args.no_report:
-        write_section(section, args.report)
-        print(f"updated {args.report}")
+    publish(section, args)
     return 0
 
 

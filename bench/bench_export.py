@@ -11,7 +11,6 @@ BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import platform
@@ -29,15 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench_marts  # noqa: E402
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
 from export import ExportRequest, run_export  # noqa: E402
 from export.target import TargetName, ddl  # noqa: E402
 from marts import runner  # noqa: E402
 from marts.catalog import get_mart  # noqa: E402
-from marts.devdata import config_for_root, upload_layout  # noqa: E402
 from marts.hive import hive_session  # noqa: E402
 from pilot.settings import get_settings  # noqa: E402
+from tests.support.devdata import config_for_root, upload_layout  # noqa: E402
 
 SECTION = "## Export"
 SCHEMA = "bench_export"
@@ -243,16 +242,13 @@ def render(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__)
     parser.add_argument("--date", default="20200322")
     parser.add_argument("--splits", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--pandas-rows", type=int, default=200_000)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "marts")
-    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--no-report", action="store_true")
+    add_report_options(parser)
     parser.add_argument("--keep", action="store_true", help=f"keep PostgreSQL schema {SCHEMA}")
     args = parser.parse_args()
 
@@ -312,12 +308,9 @@ def main() -> int:
         row["seconds"] = best[row["key"]]
         row["rate"] = row["rows"] / row["seconds"]
     section = render(rows, total, size, args.splits, result, args.repeat)
-    print(section)
+    publish(section, args)
     if not args.keep:
         sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-    if not args.no_report:
-        write_section(section, args.report)
-        print(f"updated {args.report}")
     return 0
 
 

@@ -41,9 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
-from ingest.loaders import feed  # noqa: E402
 from ingest.loaders.batch import BatchLoader, BatchOptions  # noqa: E402
 from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions  # noqa: E402
 from ingest.loaders.redis_sink import closed_key  # noqa: E402
@@ -51,6 +50,8 @@ from ingest.simulator import SimulatorConfig, simulate_day  # noqa: E402
 from ingest.topics import ensure_topics  # noqa: E402
 from pilot.settings import Settings, get_settings  # noqa: E402
 from stack.services import hbase as hbase_service  # noqa: E402
+from tests.support import feed  # noqa: E402
+from tests.support.hbase import drop_table  # noqa: E402
 
 SECTION = "## Loaders"
 LIVE_SEED = 6
@@ -247,7 +248,7 @@ def cleanup(s: Settings, dates: list[str], groups: list[str]) -> None:
     keys = [*dates, *(closed_key(g, date) for g in groups for date in dates)]
     if keys:
         r.delete(*keys)
-    hbase_service.drop_table(s)
+    drop_table(s)
 
 
 def ms(value: float | None) -> str:
@@ -358,8 +359,7 @@ def s_partitions() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_line(__doc__)
     parser.add_argument("--cars", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=3600, help="simulated seconds of the day")
     parser.add_argument("--rate", type=float, default=20_000.0, help="live target events/s")
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-seconds", type=int, default=4 * 3600,
                         help="simulated seconds of the batch loader's backlog (status + driving)")
     parser.add_argument("--batch-rounds", type=int, default=3)
-    parser.add_argument("--no-report", action="store_true")
+    add_report_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("kafka", "hdfs", "urllib3"):
@@ -402,10 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("batch: %s", json.dumps({k: v for k, v in bt.items() if k != "groups"}))
     finally:
         cleanup(s, [date, live_date, batch_date], groups)
-    text = render(args, rt, live, bt, alone, len(drive))
-    print(text)
-    if not args.no_report:
-        write_section(text)
+    publish(render(args, rt, live, bt, alone, len(drive)), args)
     return 0
 
 

@@ -10,7 +10,6 @@ section of BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import platform
@@ -26,14 +25,14 @@ from hdfs import InsecureClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
 from ingest.simulator import simulate_day  # noqa: E402
 from marts import runner  # noqa: E402
 from marts.catalog import MARTS  # noqa: E402
-from marts.devdata import config_for_root, upload_layout, write_layout  # noqa: E402
 from marts.hive import HiveSession  # noqa: E402  (type hints)
 from pilot.settings import get_settings  # noqa: E402
+from tests.support.devdata import config_for_root, upload_layout, write_layout  # noqa: E402
 
 SECTION = "## Marts"
 DATABASE = "pilot_bench"
@@ -280,15 +279,12 @@ def duckdb_per_mart(layout: Path, date: str, rules: dict[str, float]) -> tuple[d
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__)
     parser.add_argument("--date", default="20200322")
     parser.add_argument("--cars", type=int, default=100)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "marts")
-    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--no-report", action="store_true")
+    add_report_options(parser)
     parser.add_argument(
         "--keep", action="store_true", help=f"keep Hive database {DATABASE} (bench_export uses it)"
     )
@@ -315,10 +311,7 @@ def main() -> int:
             hive.execute(f"DROP DATABASE IF EXISTS {DATABASE} CASCADE")
     rows = [{"mart": name, **t, "duckdb": duck[name]} for name, t in timings.items()]
     section = render(rows, upload, problems, inputs)
-    print(section)
-    if not args.no_report:
-        write_section(section, args.report)
-        print(f"updated {args.report}")
+    publish(section, args)
     return 0 if not problems else 1
 
 

@@ -8,7 +8,6 @@ start and end from the Airflow REST API and writes the `## Pipeline` section of 
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -19,10 +18,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import command_line, write_section  # noqa: E402 - bench/ is the script's folder
 
-from pilot.demo import DAG_ID, report_failure, trigger_run  # noqa: E402
-from pilot.pipeline import RunSpec  # noqa: E402
+from orchestration.demo import DAG_ID, report_failure, trigger_run  # noqa: E402
+from orchestration.pipeline import RunSpec  # noqa: E402
 from pilot.settings import get_settings  # noqa: E402
 
 SECTION = "## Pipeline"
@@ -34,8 +33,7 @@ def _ts(text: str | None) -> datetime | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_line(__doc__)
     parser.add_argument("--date", default="20200322")
     parser.add_argument("--cars", type=int, default=100)
     parser.add_argument("--seed", type=int, default=42)

@@ -7,7 +7,6 @@ Prints lines/s and MB/s and replaces the ``## Simulator`` section of BENCHMARKS.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import platform
@@ -23,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from report import write_section  # noqa: E402 - bench/ is the script's folder
+from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
 from ingest.simulator import SimulatorConfig, make_fleet, simulate_day  # noqa: E402
 from ingest.simulator.driving import drive_blocks, drive_frame, write_drive_day  # noqa: E402
@@ -133,21 +132,15 @@ def render(rows: list[dict[str, object]], repeat: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_line(__doc__)
     parser.add_argument("--cars", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--no-report", action="store_true")
+    add_report_options(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as folder:
         rows = measure(args.cars, args.repeat, Path(folder))
     section = render(rows, args.repeat)
-    print(section)
-    if not args.no_report:
-        write_section(section, args.report)
-        print(f"updated {args.report}")
+    publish(section, args)
     return 0
 
 

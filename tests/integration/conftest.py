@@ -14,6 +14,7 @@ from marts.hive import HiveSession
 from pilot.settings import Settings, get_settings
 from stack import manager
 from stack.services import hbase
+from tests.support.hbase import drop_table
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +64,9 @@ def loader_stack(stack: Settings) -> Iterator[Settings]:
     """Settings pointing the loaders at the test topics and a fresh test table (dropped after)."""
     s = dataclasses.replace(stack, **LOADER_TEST_SETTINGS)
     ensure_topics(s)
-    hbase.drop_table(s)
+    drop_table(s)
     hbase.bootstrap(s)
     yield s
-    hbase.drop_table(s)
+    drop_table(s)
 
 

@@ -35,6 +35,8 @@ from ingest.topics import ensure_topics
 from pilot.settings import REPO_ROOT, Settings, get_settings
 from stack import manager
 
+PILOT_CLI = (sys.executable, "-m", "orchestration.cli")
+
 DATE = "20200322"
 
 
@@ -65,7 +67,7 @@ def env_for(s: Settings) -> dict[str, str]:
 
 
 def pilot(s: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pilot.cli", *args], capture_output=True, text=True,
+    return subprocess.run([*PILOT_CLI, *args], capture_output=True, text=True,
                           env=env_for(s), cwd=REPO_ROOT, timeout=timeout)
 
 
@@ -144,7 +146,7 @@ def test_spool_killed_mid_file_loses_nothing(kafka: Settings, tmp_path: Path) ->
     source = path.read_text().splitlines()  # 72,000 lines
     start = end_offsets(kafka, kafka.topic_status)
     args = ("collect", "spool", "--dir", str(spool), "--once", "--wrk-date", DATE, "--batch-lines", "300")
-    proc = subprocess.Popen([sys.executable, "-m", "pilot.cli", *args], env=env_for(kafka), cwd=REPO_ROOT,
+    proc = subprocess.Popen([*PILOT_CLI, *args], env=env_for(kafka), cwd=REPO_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ckpt = state_path(path)
     deadline = time.monotonic() + 60
@@ -263,7 +265,7 @@ def test_broker_restart_mid_run_loses_nothing(kafka: Settings) -> None:
     start = end_offsets(kafka, kafka.topic_drive)
     n = 45_000
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pilot.cli", "collect", "live", "--date", DATE, "--cars", "30", "--seed", "4",
+        [*PILOT_CLI, "collect", "live", "--date", DATE, "--cars", "30", "--seed", "4",
          "--rate", "3000", "--limit", str(n)],
         env=env_for(kafka), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -313,8 +315,8 @@ def test_live_limit_produces_the_first_n_events_in_order(kafka: Settings, proces
 def test_expired_batches_are_resent_once_kafka_is_back(kafka: Settings, tmp_path: Path) -> None:
     """A short delivery timeout makes kafka-python fail the batches while the broker is down;
     the outbox then waits for Kafka, builds a new producer and sends exactly those records again."""
-    from ingest.collectors.stopping import StopFlag
     from ingest.kafka_io import make_producer
+    from ingest.stopping import StopFlag
 
     base = get_settings()
     spool = tmp_path / "spool"

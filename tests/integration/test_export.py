@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Iterator
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 from decimal import Decimal
 from typing import Any
 
@@ -24,11 +24,11 @@ from export.target import InvalidTarget
 from export.verify import ChecksumMismatch
 from marts import runner
 from marts.catalog import MARTS, get_mart
-from marts.devdata import PreparedDay, drop_prepared, prepare_day
 from marts.hive import HiveSession
 from marts.params import InvalidParameter
-from pilot import cli
+from orchestration import cli
 from pilot.settings import Settings
+from tests.support.devdata import PreparedDay, drop_prepared, prepare_day
 
 DATE = "20200405"  # unique to this module
 DAY = dt.date(2020, 4, 5)
@@ -116,6 +116,25 @@ def stages_left(pg: Any, schema: str) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
+def create_table(pg: Any, schema: str, ddl: str) -> None:
+    """A target the test shapes itself (in the module's schema)."""
+    with pg.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(ddl)
+
+
+@contextmanager
+def refused(
+    pg: Any, schema: str, target: str, error: type[Exception], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[Exception]]:
+    """The block's export fails with ``error``; the target is as it was, no staging table is left."""
+    before = snapshot(pg, target)
+    with pytest.raises(error, match=match) as info:
+        yield info
+    assert snapshot(pg, target) == before
+    assert stages_left(pg, schema) == []
+
+
 @pytest.mark.parametrize("mart", [m.alias for m in MARTS])
 def test_every_mart_round_trips(mart: str, day: PreparedDay, hive: HiveSession, pg: Any, schema: str) -> None:
     spec = get_mart(mart)
@@ -165,15 +184,16 @@ def test_upsert_on_update_key(day: PreparedDay, hive: HiveSession, pg: Any, sche
 
 def test_replace_into_a_plain_table(day: PreparedDay, hive: HiveSession, pg: Any, schema: str) -> None:
     target = f"{schema}.plain_emergency"
+    create_table(
+        pg,
+        schema,
+        f"CREATE TABLE {target} (car_number varchar(5) NOT NULL, status_events integer, "
+        "avg_tire_fl numeric(12,6), avg_tire_fr numeric(12,6), avg_tire_bl numeric(12,6), "
+        "avg_tire_br numeric(12,6), avg_battery numeric(12,6), tire_check boolean, "
+        "light_check boolean, engine_check boolean, brake_check boolean, battery_check boolean, "
+        "check_count integer, checks text, biz_date date NOT NULL, PRIMARY KEY (biz_date, car_number))",
+    )
     with pg.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute(
-            f"CREATE TABLE {target} (car_number varchar(5) NOT NULL, status_events integer, "
-            "avg_tire_fl numeric(12,6), avg_tire_fr numeric(12,6), avg_tire_bl numeric(12,6), "
-            "avg_tire_br numeric(12,6), avg_battery numeric(12,6), tire_check boolean, "
-            "light_check boolean, engine_check boolean, brake_check boolean, battery_check boolean, "
-            "check_count integer, checks text, biz_date date NOT NULL, PRIMARY KEY (biz_date, car_number))"
-        )
         cur.execute(f"INSERT INTO {target} (car_number, biz_date) VALUES ('A0001', '2020-01-01')")
     for _ in range(2):
         result = export(day, "emergency", target)
@@ -184,13 +204,13 @@ def test_replace_into_a_plain_table(day: PreparedDay, hive: HiveSession, pg: Any
 
 def test_column_subset(day: PreparedDay, hive: HiveSession, pg: Any, schema: str) -> None:
     target = f"{schema}.battery_only"
-    with pg.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute(
-            f"CREATE TABLE {target} (car_number varchar(5) NOT NULL, battery smallint, "
-            "reg_date char(14) NOT NULL, biz_date date NOT NULL, "
-            "PRIMARY KEY (biz_date, car_number, reg_date)) PARTITION BY LIST (biz_date)"
-        )
+    create_table(
+        pg,
+        schema,
+        f"CREATE TABLE {target} (car_number varchar(5) NOT NULL, battery smallint, "
+        "reg_date char(14) NOT NULL, biz_date date NOT NULL, "
+        "PRIMARY KEY (biz_date, car_number, reg_date)) PARTITION BY LIST (biz_date)",
+    )
     export(day, "status", target, columns="car_number,battery,reg_date")
     full = hive.query(
         f"SELECT car_number, battery, reg_date FROM {day.config.database}.managed_smartcar_status_info "
@@ -221,7 +241,6 @@ def test_bad_number_fails_before_the_target_is_touched(
 ) -> None:
     target = f"{schema}.guarded_status"
     export(day, "status", target)
-    before = snapshot(pg, target)
 
     def spoil(line: bytes) -> bytes:
         fields = line.split(b"\t")
@@ -229,13 +248,11 @@ def test_bad_number_fails_before_the_target_is_touched(
         return b"\t".join(fields)
 
     folder = _copy_with_bad_line(client, day, "status", 7, spoil)
-    with pytest.raises(ExportFailed) as info:
+    with refused(pg, schema, target, ExportFailed) as info:
         export(day, "status", target, export_dir=folder, splits=3, min_split_bytes=1)
     message = str(info.value)
     assert folder in message and "line 7" in message and "--skip-bad-rows" in message
     assert "tire_fl" in message and "7x" in message
-    assert snapshot(pg, target) == before
-    assert stages_left(pg, schema) == []
 
 
 def test_wrong_column_count_is_reported(
@@ -243,11 +260,9 @@ def test_wrong_column_count_is_reported(
 ) -> None:
     target = f"{schema}.guarded_drive"
     export(day, "drive", target)
-    before = snapshot(pg, target)
     folder = _copy_with_bad_line(client, day, "drive", 3, lambda line: line.rsplit(b"\t", 2)[0])
-    with pytest.raises(ExportFailed, match=r"line 3: 14 fields, expected 16"):
+    with refused(pg, schema, target, ExportFailed, match=r"line 3: 14 fields, expected 16"):
         export(day, "drive", target, export_dir=folder)
-    assert snapshot(pg, target) == before
 
 
 def test_skip_bad_rows_reports_and_continues(
@@ -266,16 +281,13 @@ def test_failure_inside_the_swap_rolls_back(
 ) -> None:
     target = f"{schema}.injected"
     export(day, "symptom", target)
-    before = snapshot(pg, target)
 
     def broken(source: Any, landed: Any, where: str) -> None:
         raise ChecksumMismatch(f"{where}: injected")
 
     monkeypatch.setattr(export_runner, "compare", broken)
-    with pytest.raises(ChecksumMismatch):
+    with refused(pg, schema, target, ChecksumMismatch):
         export(day, "symptom", target)
-    assert snapshot(pg, target) == before
-    assert stages_left(pg, schema) == []
 
 
 def test_empty_source_replaces_the_date_with_nothing(

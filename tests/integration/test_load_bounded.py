@@ -25,7 +25,6 @@ import pytest
 import redis
 from hdfs import InsecureClient
 
-from ingest.loaders import feed
 from ingest.loaders.batch import BatchLoader, BatchOptions
 from ingest.loaders.hbase_keys import car_prefix, latest_events, timestamp_of
 from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
@@ -33,6 +32,7 @@ from ingest.loaders.redis_sink import closed_key
 from ingest.loaders.reference import upload_reference
 from ingest.simulator import SimulatorConfig, simulate_day
 from pilot.settings import Settings
+from tests.support import feed
 
 BAD = ["# a header line", "20200322000000,A0001,1,1,F,N,10,A01", "20200322000000,A0001,1,0,F,N,999,A01"]
 

@@ -1,7 +1,7 @@
 """Faults with the real stack: kill -9 a continuous loader mid-stream, stop a store (HBase Thrift,
 the HDFS DataNode) mid-stream.
 
-The loaders run as subprocesses (`python -m pilot.cli load ... `) while a producer thread feeds
+The loaders run as subprocesses (`python -m orchestration.cli load ... `) while a producer thread feeds
 the day's lines at a steady pace. Afterwards HBase holds each distinct event once, Redis holds
 exactly the ground-truth alerts and HDFS holds every line exactly once.
 """
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import feed
 from pilot.settings import REPO_ROOT, Settings
 from stack import manager
 from tests.integration.conftest import loader_test_env
@@ -32,6 +31,7 @@ from tests.integration.test_load_bounded import (
     make_day,
     redis_client,
 )
+from tests.support import feed
 
 
 def next_day(date: str) -> str:
@@ -53,7 +53,7 @@ class Loader:
     def __init__(self, args: list[str], log: Path) -> None:
         self.log = log
         self.out = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "pilot.cli", "load", *args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "load", *args],
                                      cwd=REPO_ROOT, stdout=self.out, stderr=subprocess.STDOUT,
                                      env={**os.environ, **loader_test_env(), "PYTHONUNBUFFERED": "1"})
 

@@ -24,13 +24,13 @@ from hdfs import InsecureClient
 
 from marts import gates, runner, sqlfile
 from marts.catalog import MARTS
-from marts.devdata import PreparedDay, Realism, drop_prepared, prepare_day
 from marts.hive import HiveSession
 from marts.inputs import MissingInput
 from marts.params import InvalidParameter
-from pilot import cli
+from orchestration import cli
 from pilot.settings import Settings
 from tests.oracles import marts as oracle
+from tests.support.devdata import PreparedDay, Realism, drop_prepared, prepare_day
 
 DATE = "20200401"  # unique to this module
 NEXT = "20200402"

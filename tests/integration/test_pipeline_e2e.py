@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pilot.demo import DAG_ID, report_failure, trigger_run
-from pilot.pipeline import RunSpec, ground_truth
+from orchestration.demo import DAG_ID, report_failure, trigger_run
+from orchestration.pipeline import RunSpec, ground_truth
 from pilot.settings import Settings
 
 SPEC = RunSpec(date="20200411", cars=6, seed=11)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pilot.airflow_api import AirflowClient
-from pilot.demo import DAG_ID
+from orchestration.airflow_api import AirflowClient
+from orchestration.demo import DAG_ID
 from pilot.settings import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.browser
