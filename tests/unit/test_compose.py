@@ -538,6 +538,12 @@ def test_dockerfile_resolves_the_jars_of_the_poms() -> None:
             f"{rel} ({runtime}) must be copied in before `stack jars` runs"
     assert "secrets.env" in instructions[jar_steps[0]][1], \
         "the `stack jars` step must delete the secrets.env the settings generate (no secret in the image)"
+    module = re.search(r"python -m (\S+) stack jars", instructions[jar_steps[0]][1])
+    if module:  # run as a module before the project is installed: it and its package must be there
+        path = REPO_ROOT / (module.group(1).replace(".", "/") + ".py")
+        assert path.is_file(), f"docker/Dockerfile runs {module.group(1)}, which does not exist"
+        package = module.group(1).split(".")[0]
+        assert f"{package}/" in before, f"copy {package}/ in before `stack jars` runs"
 
 
 def test_dockerfile_settings_agree_with_compose(compose: dict[str, Any]) -> None:
