@@ -1,6 +1,6 @@
 """The exporter's Hive statements: files of ``sql/hive/ops/`` bound through the marts' binder.
 
-Every value is a validated :mod:`marts.params` value, as for the marts' own statements; nothing
+Every value is a validated :mod:`pilot.sql_values` value, as for the marts' own statements; nothing
 is spliced into HiveQL here.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marts import sqlfile
 from marts.catalog import Mart
-from marts.params import SqlDate, SqlIdentifier, SqlMonth, SqlValue
+from pilot.sql_values import SqlDate, SqlIdentifier, SqlMonth, SqlValue
 
 DESCRIBE_TABLE = "ops/describe_table.sql"
 DESCRIBE_PARTITION = "ops/describe_partition.sql"

@@ -9,8 +9,9 @@ from export.splits import MIN_SPLIT_BYTES
 from export.target import InvalidTarget, Target, TargetName, column_list, identifier
 from export.types import ConversionError
 from marts.catalog import Mart, get_mart
-from marts.params import InvalidParameter, SqlLocation
 from pilot.dates import Day, Month
+from pilot.errors import InvalidInput
+from pilot.sql_values import SqlLocation
 
 MAX_SPLITS = 32
 
@@ -60,10 +61,10 @@ def validate(request: ExportRequest, default_database: str) -> ValidRequest:
     mart = get_mart(request.mart)
     splits = request.splits
     if isinstance(splits, bool) or not isinstance(splits, int) or not 1 <= splits <= MAX_SPLITS:
-        raise InvalidParameter(f"splits must be 1..{MAX_SPLITS}, got {request.splits!r}")
+        raise InvalidInput(f"splits must be 1..{MAX_SPLITS}, got {request.splits!r}")
     export_dir = SqlLocation(request.export_dir).value if request.export_dir else None
     if export_dir and request.biz_date is None:
-        raise InvalidParameter("--export-dir needs --biz-date (the partition the files belong to)")
+        raise InvalidInput("--export-dir needs --biz-date (the partition the files belong to)")
     return ValidRequest(
         mart=mart,
         target=TargetName.parse(request.target or default_target(mart)),

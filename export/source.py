@@ -8,8 +8,7 @@ from urllib.parse import urlparse
 
 from export import hiveql
 from marts.catalog import Mart
-from marts.params import InvalidParameter
-from pilot.errors import PilotError
+from pilot.errors import InvalidInput, PilotError
 
 
 class MissingSource(PilotError):
@@ -39,7 +38,7 @@ def describe_partition(hive: Any, database: str, mart: Mart, value: str) -> tupl
     """(data columns in order, partition location) from ``DESCRIBE FORMATTED ... PARTITION``."""
     try:  # validated by the caller; checked again because it reaches the SQL
         partition = hiveql.partition_value(mart, value)
-    except InvalidParameter as exc:
+    except InvalidInput as exc:
         raise MissingSource(f"partition value {value!r}: {exc}") from None
     statement = hiveql.describe_partition(database, mart, partition)
     try:

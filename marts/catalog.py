@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marts.params import InvalidParameter
 from pilot.dates import Day
+from pilot.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def get_mart(name: str) -> Mart:
         return _BY_NAME[name]
     except (KeyError, TypeError):
         known = ", ".join(f"{m.name} ({m.alias})" for m in MARTS)
-        raise InvalidParameter(f"unknown mart {name!r}; known marts: {known}") from None
+        raise InvalidInput(f"unknown mart {name!r}; known marts: {known}") from None
 
 
 def select_marts(names: list[str] | None) -> list[Mart]:
@@ -92,5 +92,5 @@ def select_marts(names: list[str] | None) -> list[Mart]:
 
 def known_table(name: str) -> str:
     if name not in KNOWN_TABLES:
-        raise InvalidParameter(f"{name!r} is not one of the pilot's Hive tables")
+        raise InvalidInput(f"{name!r} is not one of the pilot's Hive tables")
     return name

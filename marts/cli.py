@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from marts.catalog import MARTS
-from marts.config import DEFAULT_LATE_DAYS, MartConfig
-from marts.params import late_days
+from marts.config import DEFAULT_LATE_DAYS, MartConfig, late_days
 from pilot.dates import Day
 from pilot.errors import InvalidInput
 from pilot.settings import get_settings

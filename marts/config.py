@@ -10,20 +10,21 @@ import dataclasses
 from dataclasses import dataclass
 
 from marts.catalog import known_table
-from marts.params import (
-    SqlDate,
-    SqlIdentifier,
-    SqlLocation,
-    SqlMonth,
-    SqlValue,
-    late_days,
-    threshold,
-)
 from pilot.dates import Day
+from pilot.errors import InvalidInput
 from pilot.rules import Thresholds
 from pilot.settings import Settings, get_settings
+from pilot.sql_values import SqlDate, SqlIdentifier, SqlLocation, SqlMonth, SqlValue, threshold
 
 DEFAULT_LATE_DAYS = 1
+MAX_LATE_DAYS = 31
+
+
+def late_days(value: object) -> int:
+    """How many days after the business date a record may still arrive (0..31)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATE_DAYS:
+        raise InvalidInput(f"late days must be a whole number 0..{MAX_LATE_DAYS}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

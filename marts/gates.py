@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from marts import sqlfile
 from marts.catalog import Mart
-from marts.params import SqlValue
 from pilot.errors import PilotError
+from pilot.sql_values import SqlValue
 
 SHOWN_ROWS = 10
 

@@ -14,9 +14,9 @@ from typing import Protocol
 from marts import sqlfile
 from marts.catalog import BUYLIST, MASTER, PARTITIONED_INPUTS, Mart
 from marts.config import MartConfig
-from marts.params import SqlDate, SqlIdentifier, SqlLocation
 from pilot.dates import Day
 from pilot.errors import PilotError, ServiceUnavailable
+from pilot.sql_values import SqlDate, SqlIdentifier, SqlLocation
 
 LOADER_HINT = "load it with the batch loader (`pilot load batch`)"
 

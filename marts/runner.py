@@ -13,10 +13,10 @@ from marts import gates, inputs, sqlfile
 from marts.catalog import INPUT_FILES, Mart, get_mart, select_marts
 from marts.config import MartConfig
 from marts.hive import HiveSession
-from marts.params import SqlIdentifier, SqlValue
 from pilot.dates import Day
 from pilot.errors import PilotError
 from pilot.settings import Settings, get_settings
+from pilot.sql_values import SqlIdentifier, SqlValue
 
 Log = Callable[[str], None]
 HEARTBEAT_SECONDS = 20.0

@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         database = args.database or settings.hive_database
         if database != "default":
-            from marts.params import SqlIdentifier
+            from pilot.sql_values import SqlIdentifier
 
             session.execute(f"USE {SqlIdentifier(database).render()}")
         limit = None if args.csv else args.max_rows + 1

@@ -2,7 +2,7 @@
 
 Parameter syntax: ``${name}`` (the Hive/beeline variable syntax, so a file also runs under
 ``beeline --hivevar name=value`` after the same validation by hand). A placeholder is replaced by
-the rendering of a validated :mod:`marts.params` value; a placeholder without a value, a value of
+the rendering of a validated :mod:`pilot.sql_values` value; a placeholder without a value, a value of
 any other type, or a malformed placeholder is an error. Quotes around string values are part of
 the ``.sql`` file (``biz_date = '${biz_date}'``), and every value type renders to characters that
 cannot close a quote.
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from marts.params import SqlDate, SqlIdentifier, SqlLocation, SqlMonth, SqlNumber, SqlValue
 from pilot.errors import PilotError
 from pilot.settings import REPO_ROOT
+from pilot.sql_values import SqlDate, SqlIdentifier, SqlLocation, SqlMonth, SqlNumber, SqlValue
 
 SQL_DIR = REPO_ROOT / "sql" / "hive"
 PLACEHOLDER_RE = re.compile(r"\$\{([^}]*)\}")

@@ -25,8 +25,8 @@ from export.verify import ChecksumMismatch
 from marts import runner
 from marts.catalog import MARTS, get_mart
 from marts.hive import HiveSession
-from marts.params import InvalidParameter
 from orchestration import cli
+from pilot.errors import InvalidInput
 from pilot.settings import Settings
 from tests.support.devdata import PreparedDay, drop_prepared, prepare_day
 
@@ -313,11 +313,11 @@ def test_hostile_values_are_rejected_before_any_connection(
         export(day, "status", "public.x; DROP TABLE y")
     with pytest.raises(InvalidTarget):
         export(day, "status", 'public."X"')
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         export(day, "status", "public.x", biz_date="20200322'; DROP TABLE x; --")
     with pytest.raises(InvalidTarget):
         export(day, "status", "public.x", columns="car_number,reg_date); DROP TABLE y; --")
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         export(day, "status; DROP TABLE y", "public.x")
 
 

@@ -26,8 +26,8 @@ from marts import gates, runner, sqlfile
 from marts.catalog import MARTS
 from marts.hive import HiveSession
 from marts.inputs import MissingInput
-from marts.params import InvalidParameter
 from orchestration import cli
+from pilot.errors import InvalidInput
 from pilot.settings import Settings
 from tests.oracles import marts as oracle
 from tests.support.devdata import PreparedDay, Realism, drop_prepared, prepare_day
@@ -240,14 +240,14 @@ def test_hostile_date_is_rejected_before_any_sql(day: PreparedDay) -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError("no SQL may run")
 
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         runner.build_marts(
             "20200322'; DROP TABLE x; --",
             config=day.config,
             hive=Refuse(),  # type: ignore[arg-type]
             hdfs_client=Refuse(),
         )
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         runner.build_marts(
             DATE,
             ["managed_smartcar_status_info; DROP TABLE x"],

@@ -149,7 +149,7 @@ def prepare_day(
 
 def drop_prepared(hive: Any, client: Any, day: PreparedDay) -> None:
     """Drop the Hive database (CASCADE) and the HDFS folder (``hdfs_root``) of a prepared day."""
-    from marts.params import SqlIdentifier
+    from pilot.sql_values import SqlIdentifier
 
     if day.config.database != "default":
         hive.execute(f"DROP DATABASE IF EXISTS {SqlIdentifier(day.config.database).render()} CASCADE")

@@ -186,14 +186,17 @@ def test_end_to_end_dag_keeps_its_stage_edges(dagbag) -> None:
         t for t in dag.task_ids if t.startswith("export_"))}
 
 
+MART_TABLES = tuple(f"managed_smartcar_{n}_info"
+                    for n in ("status", "drive", "symptom", "emergency_check", "item_buylist"))
+
+
 def _edges(dag) -> set[tuple[str, str]]:
     return {(u, t.task_id) for t in dag.tasks for u in t.upstream_task_ids}
 
 
 def test_marts_dag_has_the_edges_it_had_before_the_catalog_loop(dagbag) -> None:
     """The graph written by hand before the DAGs looped over the catalog, spelled out."""
-    status, drive, symptom, emergency, buylist = (
-        f"managed_smartcar_{n}_info" for n in ("status", "drive", "symptom", "emergency_check", "item_buylist"))
+    status, drive, symptom, emergency, buylist = MART_TABLES
     before = {("wait_status_partition", f"build_{status}"), ("wait_status_partition", f"build_{buylist}"),
               ("wait_drive_partition", f"build_{drive}"), (f"build_{status}", f"build_{emergency}"),
               (f"build_{drive}", f"build_{symptom}"),
@@ -202,8 +205,7 @@ def test_marts_dag_has_the_edges_it_had_before_the_catalog_loop(dagbag) -> None:
 
 
 def test_end_to_end_dag_mart_edges_are_those_it_had_before(dagbag) -> None:
-    status, drive, symptom, emergency, buylist = (
-        f"managed_smartcar_{n}_info" for n in ("status", "drive", "symptom", "emergency_check", "item_buylist"))
+    status, drive, symptom, emergency, buylist = MART_TABLES
     marts = (status, drive, symptom, emergency, buylist)
     before = {("load_batch", f"build_{status}"), ("load_batch", f"build_{drive}"),
               ("load_batch", f"build_{buylist}"), (f"build_{status}", f"build_{emergency}"),

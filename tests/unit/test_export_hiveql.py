@@ -11,8 +11,7 @@ from export.runner import ExportFailed, latest_partition
 from export.source import MissingSource, describe_partition, describe_table
 from marts.catalog import get_mart
 from marts.hive import Result
-from marts.params import InvalidParameter
-from pilot.errors import PilotError
+from pilot.errors import InvalidInput, PilotError
 
 STATUS, BUYLIST = get_mart("status"), get_mart("buylist")
 
@@ -47,7 +46,7 @@ def test_statements_render_as_the_exporter_always_sent_them() -> None:
      (BUYLIST, "202013")],
 )
 def test_partition_values_are_validated(mart: Any, value: str) -> None:
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         hiveql.partition_value(mart, value)
     hive = FakeHive([])
     with pytest.raises(MissingSource):
@@ -57,7 +56,7 @@ def test_partition_values_are_validated(mart: Any, value: str) -> None:
 
 def test_hostile_database_never_reaches_hive() -> None:
     hive = FakeHive([])
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         describe_table(hive, "default; DROP TABLE x", STATUS)
     assert hive.statements == []
 

@@ -7,7 +7,7 @@ import pytest
 from export.plan import ExportRequest, default_target, plan_columns, validate
 from export.target import InvalidTarget, Target, TargetColumn, TargetName, column_list, ddl
 from marts.catalog import MARTS, get_mart
-from marts.params import InvalidParameter
+from pilot.errors import InvalidInput
 
 
 def request(**kw: object) -> ExportRequest:
@@ -25,15 +25,15 @@ def test_hostile_targets(target: str) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
-        ("biz_date", "20200322'; DROP TABLE x; --", InvalidParameter),
-        ("biz_date", "20201301", InvalidParameter),
+        ("biz_date", "20200322'; DROP TABLE x; --", InvalidInput),
+        ("biz_date", "20201301", InvalidInput),
         ("columns", "car_number, x); DROP TABLE y; --", InvalidTarget),
         ("columns", "car_number,car_number", InvalidTarget),
         ("update_key", "car_number;", InvalidTarget),
-        ("splits", 0, InvalidParameter),
-        ("splits", 33, InvalidParameter),
-        ("mart", "symptom; DROP", InvalidParameter),
-        ("export_dir", "/tmp/x'; --", InvalidParameter),
+        ("splits", 0, InvalidInput),
+        ("splits", 33, InvalidInput),
+        ("mart", "symptom; DROP", InvalidInput),
+        ("export_dir", "/tmp/x'; --", InvalidInput),
         ("database", "db; DROP", InvalidTarget),
     ],
 )

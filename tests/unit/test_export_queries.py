@@ -11,8 +11,8 @@ from export import queries
 from export.plan import default_target
 from export.target import TargetName
 from marts.catalog import get_mart
-from marts.params import InvalidParameter
 from pilot.dates import Day
+from pilot.errors import InvalidInput
 
 
 class FakeCursor:
@@ -74,6 +74,6 @@ def test_cars_needing_inspection_takes_a_day_and_refuses_bad_dates(log: list[Any
     queries.cars_needing_inspection("dbname=pilot", Day.parse("20200322"))
     assert log[1][1] == ("20200322", 20)
     before = list(log)
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         queries.cars_needing_inspection("dbname=pilot", "2020-03-22")
     assert log == before  # the refused date never opened a connection

@@ -14,10 +14,10 @@ from marts.config import MartConfig
 from marts.gates import GateFailed
 from marts.hive import Result
 from marts.inputs import MissingInput, check_reference_data, find_partitions
-from marts.params import InvalidParameter
 from marts.textable import format_csv, format_table, width
 from orchestration import cli
 from pilot.dates import Day
+from pilot.errors import InvalidInput
 
 CONFIG = MartConfig.from_settings(database="pilot_test")
 
@@ -130,7 +130,7 @@ def test_hostile_date_fails_before_any_service_is_touched() -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError("no service may be used")
 
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidInput):
         runner.build_marts("20200322'; DROP TABLE x; --", hive=Refuse(), hdfs_client=Refuse())  # type: ignore[arg-type]
 
 

@@ -7,8 +7,8 @@ import pytest
 from marts import sqlfile
 from marts.catalog import INPUT_FILES, MARTS
 from marts.config import MartConfig
-from marts.params import SqlDate, SqlIdentifier, SqlMonth
 from marts.runner import partition_params, render_sql
+from pilot.sql_values import SqlDate, SqlIdentifier, SqlMonth
 
 PARAMS = MartConfig.from_settings(database="pilot_test").params("20200322")
 

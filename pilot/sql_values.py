@@ -1,4 +1,5 @@
-"""Validated values for the named parameters of the Hive SQL files.
+"""Validated values for the named parameters of SQL files (dates, months, numbers, identifiers,
+HDFS locations): the value types every stage that binds SQL shares.
 
 Nothing reaches a ``.sql`` file as a raw string: every value is first turned into one of the
 ``Sql*`` types below, whose constructor checks it against a strict pattern. The binder
@@ -7,7 +8,6 @@ Nothing reaches a ``.sql`` file as a raw string: every value is first turned int
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -18,27 +18,12 @@ from pilot.errors import InvalidInput
 IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
 # An HDFS location: optional hdfs://host:port prefix, then an absolute path of safe characters.
 LOCATION_RE = re.compile(r"(?:hdfs://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)?/[A-Za-z0-9_./=-]*")
-MAX_LATE_DAYS = 31
-
-
-# A parameter value that must not reach the SQL: the ground's error for bad user input.
-InvalidParameter = InvalidInput
 
 
 def _text(name: str, value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidParameter(f"{name} must be text, got {type(value).__name__}")
+        raise InvalidInput(f"{name} must be text, got {type(value).__name__}")
     return value
-
-
-def parse_biz_date(value: object, name: str = "date") -> dt.date:
-    """A real calendar date written as exactly 8 ASCII digits ``yyyyMMdd`` (see :class:`Day`)."""
-    return Day.parse(value, name).date
-
-
-def parse_biz_month(value: object, name: str = "month") -> str:
-    """A month written as ``yyyyMM`` (see :class:`Month`)."""
-    return Month.parse(value, name).text
 
 
 @dataclass(frozen=True)
@@ -48,11 +33,11 @@ class SqlDate:
     value: str
 
     def __post_init__(self) -> None:
-        parse_biz_date(self.value)
+        Day.parse(self.value)
 
     @classmethod
-    def of(cls, day: dt.date | Day) -> SqlDate:
-        return cls(str(day) if isinstance(day, Day) else day.strftime("%Y%m%d"))
+    def of(cls, day: Day) -> SqlDate:
+        return cls(day.text)
 
     def render(self) -> str:
         return self.value
@@ -65,7 +50,7 @@ class SqlMonth:
     value: str
 
     def __post_init__(self) -> None:
-        parse_biz_month(self.value)
+        Month.parse(self.value, "month")
 
     def render(self) -> str:
         return self.value
@@ -79,9 +64,9 @@ class SqlNumber:
 
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise InvalidParameter(f"threshold must be a number, got {self.value!r}")
+            raise InvalidInput(f"threshold must be a number, got {self.value!r}")
         if not math.isfinite(self.value):
-            raise InvalidParameter(f"threshold must be finite, got {self.value!r}")
+            raise InvalidInput(f"threshold must be finite, got {self.value!r}")
 
     def render(self) -> str:
         text = repr(float(self.value))
@@ -99,7 +84,7 @@ class SqlIdentifier:
     def __post_init__(self) -> None:
         text = _text("identifier", self.value)
         if IDENTIFIER_RE.fullmatch(text) is None or len(text) > 128:
-            raise InvalidParameter(f"{text!r} is not an allowed identifier (^[a-z_][a-z0-9_]*$)")
+            raise InvalidInput(f"{text!r} is not an allowed identifier (^[a-z_][a-z0-9_]*$)")
 
     def render(self) -> str:
         return self.value
@@ -114,7 +99,7 @@ class SqlLocation:
     def __post_init__(self) -> None:
         text = _text("location", self.value)
         if LOCATION_RE.fullmatch(text) is None or ".." in text.split("/"):
-            raise InvalidParameter(f"{text!r} is not an allowed HDFS location")
+            raise InvalidInput(f"{text!r} is not an allowed HDFS location")
 
     def render(self) -> str:
         return self.value
@@ -129,14 +114,9 @@ def threshold(name: str, value: object, low: float | None = None, high: float | 
         try:
             value = float(value)
         except ValueError:
-            raise InvalidParameter(f"{name} must be a number, got {value!r}") from None
+            raise InvalidInput(f"{name} must be a number, got {value!r}") from None
     number = SqlNumber(value)  # type: ignore[arg-type]
     if (low is not None and number.value < low) or (high is not None and number.value > high):
-        raise InvalidParameter(f"{name}={number.value} must be within {low}..{high}")
+        raise InvalidInput(f"{name}={number.value} must be within {low}..{high}")
     return number
 
-
-def late_days(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATE_DAYS:
-        raise InvalidParameter(f"late days must be a whole number 0..{MAX_LATE_DAYS}, got {value!r}")
-    return value
