@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+from pathlib import Path
 
 from pilot.errors import PilotError
 from pilot.settings import Settings
@@ -47,13 +47,26 @@ def prepare_namenode(s: Settings) -> None:
     conf = render(s, "hadoop")
     if _name_dir_formatted(s):
         return
-    # A new namespace: blocks of an older one would only cause a clusterID/blockpool mismatch.
-    shutil.rmtree(s.path("data", "hdfs", "data"), ignore_errors=True)
+    refuse_orphan_blocks(s.path("data", "hdfs", "data"), s.path("data", "hdfs", "name"))
     cmd = java_command(s, "hadoop", conf, "256m", "org.apache.hadoop.hdfs.server.namenode.NameNode",
                        ["-format", "-nonInteractive", "-clusterid", CLUSTER_ID], _flags(s, "format"))
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not _name_dir_formatted(s):
         raise PilotError(f"formatting the HDFS NameNode failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+
+
+def refuse_orphan_blocks(data_dir: Path, name_dir: Path) -> None:
+    """Stop before formatting a new namespace over DataNode blocks of an older one.
+
+    Those blocks would not match the new cluster, yet they may be the only copy of the data whose
+    NameNode metadata went missing: they are never deleted here, the user decides.
+    """
+    if data_dir.is_dir() and any(data_dir.iterdir()):
+        raise PilotError(
+            f"HDFS: the NameNode has no metadata ({name_dir}/current/VERSION is missing) but the "
+            f"DataNode folder {data_dir} holds blocks of an earlier file system. Nothing was deleted. "
+            f"Restore {name_dir} if you have it; to start HDFS empty instead, delete the blocks with "
+            f"`rm -rf {data_dir}` (or all service data: `make clean-state`) and run `pilot stack up`.")
 
 
 def prepare_datanode(s: Settings) -> None:
