@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pilot.errors import PilotError
@@ -84,17 +85,34 @@ def render_text(text: str, values: dict[str, str], source: str = "template") -> 
     return PLACEHOLDER.sub(substitute, text)
 
 
-def render(settings: Settings, runtime: str, out_dir: Path | None = None) -> Path:
-    """Render a runtime's templates into var/conf/<runtime>/ (or `out_dir`) and return it."""
+def render(settings: Settings, runtime: str, out_dir: Path | None = None,
+           secrets: Mapping[str, str] | None = None) -> Path:
+    """Render a runtime's templates into var/conf/<runtime>/ (or `out_dir`) and return it.
+
+    ``secrets`` maps a file name to lines appended to it (a password kept out of the shared
+    templates); such a file is private (mode 600) from its first byte, never chmodded afterwards.
+    """
     out = out_dir or settings.path("conf", runtime)
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o755)  # noqa: S103 - services running as another user read their config
     values = template_values(settings)
+    secrets = secrets or {}
     for rel in TEMPLATES[runtime]:
         src = TEMPLATE_ROOT / rel
         text = render_text(src.read_text(encoding="utf-8"), values, str(src))
         target = out / Path(rel).name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        if target.name in secrets:
+            write_file(target, f"{text}\n{secrets[target.name]}\n", private=True)
+        else:
+            write_file(target, text)
     return out
+
+
+def write_file(target: Path, text: str, private: bool = False) -> None:
+    """Replace ``target`` atomically; a private file is created with mode 600 (no window)."""
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    tmp.replace(target)

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pilot.settings import Settings
+
+# The caller's environment may hold anything (cloud keys, tokens of other tools): a service gets
+# only what any process needs to run, the project's own settings, and its service's variables.
+INHERITED_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "JAVA_HOME",
+                             "VIRTUAL_ENV"})
+INHERITED_PREFIXES = ("LC_", "PILOT_")
+
+
+def inherited_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The part of ``environ`` (default: this process's) that service processes may see."""
+    environ = os.environ if environ is None else environ
+    env = {k: v for k, v in environ.items() if k in INHERITED_NAMES or k.startswith(INHERITED_PREFIXES)}
+    # Airflow spawns its workers as a bare `airflow`: the venv's bin must be on PATH.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", os.defpath)
+    return env
 
 
 @dataclass(frozen=True)
@@ -45,9 +60,4 @@ class Service:
         return path
 
     def process_env(self, s: Settings) -> dict[str, str]:
-        env = dict(os.environ)
-        # Airflow spawns its workers as a bare `airflow`: the venv's bin must be on PATH.
-        venv_bin = str(Path(sys.executable).parent)
-        env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
-        env.update(self.env(s))
-        return env
+        return {**inherited_env(), **self.env(s)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from pilot.errors import PilotError
@@ -13,12 +12,9 @@ from stack.services.base import Service
 
 
 def prepare(s: Settings) -> None:
-    conf = render(s, "redis") / "redis.conf"
-    s.path("data", "redis").mkdir(parents=True, exist_ok=True)
     # The password is appended here, not kept in the shared template.
-    with open(conf, "a", encoding="utf-8") as fh:
-        fh.write(f"\nrequirepass {s.redis_password}\n")
-    os.chmod(conf, 0o600)
+    render(s, "redis", secrets={"redis.conf": f"requirepass {s.redis_password}"})
+    s.path("data", "redis").mkdir(parents=True, exist_ok=True)
 
 
 def command(s: Settings) -> list[str]:
