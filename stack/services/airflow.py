@@ -13,7 +13,7 @@ from pathlib import Path
 from pilot.errors import PilotError
 from pilot.settings import REPO_ROOT, Settings, airflow_connections
 from stack import probes
-from stack.services.base import Service
+from stack.services.base import Service, inherited_env
 
 
 def airflow_home(s: Settings) -> Path:
@@ -53,6 +53,7 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": s.bind_host,
         "AIRFLOW__TRIGGERER__CAPACITY": "100",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
     }
@@ -129,8 +130,7 @@ def connection_imports(s: Settings) -> list[list[str]]:
 def migrate(s: Settings) -> None:
     """Create or upgrade the metadata schema (idempotent), the pools, the connections and the admin login."""
     write_passwords_file(s)
-    env = {**os.environ, **airflow_env(s)}
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = {**inherited_env(), **airflow_env(s)}
     log = s.path("logs", "airflow-db-migrate.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     commands = [["db", "migrate"], ["pools", "set", *HIVE_POOL], *connection_imports(s)]
@@ -162,9 +162,12 @@ def _component(name: str, args: list[str], ready, prepare=None, ui=None) -> Serv
 
 API_SERVER = _component("airflow-api-server", ["api-server"], probes.airflow_api_ready,
                         prepare=migrate, ui=lambda s: f"{s.airflow_url}/")
-SCHEDULER = _component("airflow-scheduler", ["scheduler"],
+# The log servers of the scheduler and triggerer bind every interface (no setting for the host),
+# and are not needed: every component writes to, and the API server reads from, one log folder
+# (natively the same disk, in compose the shared airflow-logs volume).
+SCHEDULER = _component("airflow-scheduler", ["scheduler", "--skip-serve-logs"],
                        partial(probes.airflow_component_ready, component="scheduler"))
 DAG_PROCESSOR = _component("airflow-dag-processor", ["dag-processor"],
                            partial(probes.airflow_component_ready, component="dag_processor"))
-TRIGGERER = _component("airflow-triggerer", ["triggerer"],
+TRIGGERER = _component("airflow-triggerer", ["triggerer", "--skip-serve-logs"],
                        partial(probes.airflow_component_ready, component="triggerer"))

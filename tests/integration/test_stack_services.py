@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
-import subprocess
+import os
 import time
 import urllib.request
 import uuid
@@ -21,14 +23,39 @@ def test_every_service_is_up(stack: Settings) -> None:
     assert [st.name for st in states if st.state != "up"] == []
 
 
-def test_listeners_bind_loopback_only(stack: Settings) -> None:
-    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
-    ports = {p for svc in services.SERVICES for p in svc.ports(stack)}
-    for line in out.splitlines():
-        local = line.split()[3]
-        host, _, port = local.rpartition(":")
-        if int(port) in ports:
-            assert host in {"127.0.0.1", "[::ffff:127.0.0.1]"}, f"{local} is not loopback-only"
+def _loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip.split("%")[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def _stack_processes(s: Settings) -> dict[int, str]:
+    """pid -> service of every process in the stack's process groups (each service is one group)."""
+    import psutil
+
+    from stack.process import running_pid
+
+    leaders = {pid: svc.name for svc in services.SERVICES if (pid := running_pid(svc.pid_file(s)))}
+    members: dict[int, str] = {}
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError):
+            if os.getpgid(proc.pid) in leaders:
+                members[proc.pid] = leaders[os.getpgid(proc.pid)]
+    return members
+
+
+def test_every_listening_socket_of_the_stack_is_loopback(stack: Settings) -> None:
+    """Not only the declared ports: health and log servers, JMX, RPC ports a service opens itself."""
+    import psutil
+
+    members = _stack_processes(stack)
+    assert set(members.values()) == {svc.name for svc in services.SERVICES}, "a service has no process"
+    listening = [(members[c.pid], c.laddr.ip, c.laddr.port) for c in psutil.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN and c.pid in members]
+    declared = {p for svc in services.SERVICES for p in svc.ports(stack)}
+    assert declared <= {port for _, _, port in listening}, "a declared port is not listening"
+    wide = [f"{name} listens on {ip}:{port}" for name, ip, port in listening if not _loopback(ip)]
+    assert wide == []
 
 
 def test_webhdfs_write_read_follows_the_datanode_redirect(stack: Settings) -> None:
