@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param
 
+from pilot.dates import DAY_PATTERN
+
 START_DATE = datetime(2020, 1, 1, tzinfo=UTC)
 
 DEFAULT_ARGS = {
@@ -17,7 +19,7 @@ DEFAULT_ARGS = {
     "execution_timeout": timedelta(minutes=30),
 }
 
-DATE_PARAM = Param("", type="string", pattern=r"^([0-9]{8})?$",
+DATE_PARAM = Param("", type="string", pattern=f"^({DAY_PATTERN})?$",
                    description="Business date yyyyMMdd; empty = the run's logical date")
 
 RUN_PARAMS = {

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 from pilot.errors import InvalidInput
 
+# The shape of a yyyyMMdd day as a JSON-schema pattern (for forms such as Airflow's trigger form,
+# which can reject month 13 or day 32 before a run exists). Day.parse stays the validator: only
+# it knows that 20200230 is not a day.
+DAY_PATTERN = r"[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+
 
 def _digits(value: object, length: int, name: str, form: str, example: str) -> str:
     if not isinstance(value, str):
