@@ -210,8 +210,12 @@ class BatchLoader:
 
         A partition's blocks always go to the same single-threaded lane, so they reach HDFS in
         offset order (recovery resumes after the highest offset found there); different
-        partitions are written in parallel.
+        partitions are written in parallel. The dead letters of a block's offsets are acknowledged
+        before the block is handed over: recovery resumes after the offsets found in HDFS, so a
+        block in place covers its rejected records as a commit would.
         """
+        if blocks:
+            self.dlq.flush()
         for block in blocks:
             if len(self.in_flight) >= MAX_WRITES_IN_FLIGHT:
                 self._commit_written(wait_oldest=True)

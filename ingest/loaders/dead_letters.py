@@ -1,4 +1,9 @@
-"""Send rejected records to ``smartcar-dlq``; flushed before the loader commits their offsets."""
+"""Send rejected records to ``smartcar-dlq``; acknowledged before the loader commits their offsets.
+
+A producer's ``flush`` returns when every send has ended, also when one ended in failure (say the
+delivery timeout passed while Kafka was away): each send's future is checked, and a letter Kafka
+did not acknowledge stops the loader before it commits the offsets that letter covers.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ from ingest.closing import Closing
 from ingest.dlq import DeadLetter, raw_text
 from ingest.kafka_io import make_producer
 from ingest.records import Rejected
+from pilot.errors import PilotError
 from pilot.settings import Settings
+
+
+class DeadLettersLost(PilotError):
+    """Kafka did not acknowledge some dead letters: their offsets must not be committed."""
 
 
 class DeadLetterSender(Closing):
@@ -20,7 +30,7 @@ class DeadLetterSender(Closing):
         self._settings = s
         self._producer = producer
         self.sent = 0
-        self.pending = 0
+        self._unacknowledged: list[Any] = []  # futures of letters sent since the last flush
 
     @property
     def producer(self) -> Any:
@@ -36,18 +46,34 @@ class DeadLetterSender(Closing):
             raw=raw_text(value if value is not None else b""),
             offset=f"{record.topic()}/{record.partition()}@{record.offset()}",
         )
-        self.producer.send(self.topic, key=record.key(), value=letter.to_json())
+        self._unacknowledged.append(self.producer.send(self.topic, key=record.key(), value=letter.to_json()))
         self.sent += 1
-        self.pending += 1
+
+    @property
+    def pending(self) -> int:
+        return len(self._unacknowledged)
 
     def flush(self) -> None:
-        """Block until every dead letter is acknowledged (the producer retries while Kafka is away)."""
-        if self.pending and self._producer is not None:
-            self.pending = 0  # letters sent while flushing are counted for the next flush
-            self._producer.flush()
+        """Block until every dead letter sent so far is acknowledged; raise if one was not.
+
+        The producer retries while Kafka is away; a letter whose delivery still failed raises
+        :class:`DeadLettersLost`, so the caller never commits the offsets it covers.
+        """
+        if not self._unacknowledged or self._producer is None:
+            return
+        futures, self._unacknowledged = self._unacknowledged, []
+        self._producer.flush()
+        failed = [f for f in futures if f is not None and f.failed()]
+        if failed:
+            raise DeadLettersLost(
+                f"Kafka did not acknowledge {len(failed)} of {len(futures)} dead letters for "
+                f"{self.topic} ({failed[0].exception}); their offsets are not committed and the "
+                f"records will be read again. Is Kafka up? (`pilot stack status`)")
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.flush()
-            self._producer.close()
-            self._producer = None
+            try:
+                self.flush()
+            finally:
+                self._producer.close()
+                self._producer = None

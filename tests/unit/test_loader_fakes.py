@@ -356,3 +356,58 @@ def test_realtime_loader_killed_and_restarted_gives_ground_truth(
     assert report.counts.reconciles()
     assert redis.sets.get(DATE, set()) == day["alerts"]
     assert len(hbase.rows) == len(set(day["drive"]))
+
+
+class _Future:
+    def __init__(self, error: Exception | None) -> None:
+        self.exception = error
+
+    def failed(self) -> bool:
+        return self.exception is not None
+
+
+class FlakyDlqProducer:
+    """A dead-letter producer whose sends end in a delivery timeout while ``kafka_away``."""
+
+    def __init__(self, kafka_away: bool) -> None:
+        self.kafka_away = kafka_away
+        self.acknowledged: list[bytes] = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> _Future:
+        if self.kafka_away:
+            return _Future(TimeoutError("delivery timed out"))
+        self.acknowledged.append(value)
+        return _Future(None)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_unacknowledged_dead_letters_stop_the_loader_before_it_commits_their_offsets(settings, day) -> None:
+    from ingest.loaders.dead_letters import DeadLetterSender, DeadLettersLost
+
+    status, drive = _stream(day)
+    kafka = FakeKafka()
+    kafka.produce(settings.topic_status, status)
+    kafka.produce(settings.topic_drive, drive)
+    hdfs = FakeWebHdfs()
+    lost = DeadLetterSender(settings, "loader:batch", producer=FlakyDlqProducer(kafka_away=True))
+    with pytest.raises(DeadLettersLost, match="not committed"):
+        _batch(settings, kafka, hdfs, roll=100, dlq=lost).run()  # type: ignore[arg-type]
+    bad_offsets = {(tp.topic, tp.partition): [i for i, line in enumerate(kafka.logs[tp]) if line.value() in
+                                               {b.encode() for b in BAD}]
+                   for tp in kafka.logs}
+    for (group, tp), committed in kafka.committed.items():
+        first_bad = min(bad_offsets[(tp.topic, tp.partition)], default=None)
+        assert first_bad is None or committed.offset is None or committed.offset <= first_bad, (group, tp)
+
+    producer = FlakyDlqProducer(kafka_away=False)
+    again = DeadLetterSender(settings, "loader:batch", producer=producer)
+    _batch(settings, kafka, hdfs, roll=100, dlq=again).run()  # type: ignore[arg-type]
+    assert len(producer.acknowledged) == len(BAD) + 1  # every rejected record reached the DLQ
+    valid_drive = [line for line in drive if line not in BAD]
+    assert Counter(hdfs.lines("/d", DATE)) == Counter(valid_drive)
+    assert Counter(hdfs.lines("/s", DATE)) == Counter(status[:10] + status[11:])
