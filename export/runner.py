@@ -278,6 +278,9 @@ def run_export(request: ExportRequest, settings: Settings | None = None, log: Lo
             cur.execute(sql.SQL("ANALYZE {}").format(target.name.sibling(stage)))
             timings["keys"] = time.perf_counter() - clock
             clock = time.perf_counter()
+            # The server may run with synchronous_commit=off (fast staging); the transaction that
+            # publishes is durable once COMMIT returns, whatever the server's default.
+            cur.execute("SET LOCAL synchronous_commit = on")
             if plan.mode == "swap":
                 _swap(cur, target, plan, stage, value)
             else:

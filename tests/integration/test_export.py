@@ -366,3 +366,31 @@ def test_checksum_hash_matches_the_server(pg: Any) -> None:
         assert checksum.choose(cur) == "hashtext"
         cur.execute("SELECT sum(hashtextextended(x, 0)) FROM unnest(%s::text[]) AS u(x)", (rows,))
         assert int(cur.fetchone()[0]) == checksum.sum_rows([r.encode() for r in rows], "hashtext")
+
+
+def test_the_publishing_transaction_is_synchronous(
+        day: PreparedDay, pg: Any, schema: str, stack: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server runs with synchronous_commit=off; the swap's transaction turns it on for itself."""
+    from psycopg2.extras import LoggingConnection
+
+    statements: list[str] = []
+
+    class Recorder:
+        def write(self, text: str) -> None:
+            statements.append(" ".join(text.split()))
+
+    def connect(settings: Settings) -> Any:
+        conn = psycopg2.connect(settings.postgres_dsn, connection_factory=LoggingConnection)
+        conn.initialize(Recorder())
+        return conn
+
+    monkeypatch.setattr(export_runner, "_connect", connect)
+    export(day, "status", f"{schema}.durable_status")
+    with pg.cursor() as cur:
+        cur.execute("SHOW synchronous_commit")
+        assert cur.fetchone()[0] == "off"  # otherwise this test proves nothing
+    turned_on = [i for i, s in enumerate(statements) if s == "SET LOCAL synchronous_commit = on"]
+    analyzed = [i for i, s in enumerate(statements) if s.startswith("ANALYZE")]  # staging is loaded
+    attached = [i for i, s in enumerate(statements) if "ATTACH PARTITION" in s]  # the publish
+    assert len(turned_on) == 1 and analyzed and attached, statements
+    assert max(analyzed) < turned_on[0] < min(attached)
