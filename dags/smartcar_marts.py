@@ -11,7 +11,7 @@ from airflow.sdk import dag
 from smartcar_plugins.operators import DATE_TEMPLATE
 from smartcar_plugins.tasks import mart_tasks, partition_sensors
 
-from orchestration.dag_defaults import DATE_PARAM, DEFAULT_ARGS, START_DATE
+from orchestration.dag_defaults import DATE_PARAM, DEFAULT_ARGS, RUN_TIMEOUT, START_DATE
 
 
 @dag(
@@ -21,6 +21,7 @@ from orchestration.dag_defaults import DATE_PARAM, DEFAULT_ARGS, START_DATE
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=RUN_TIMEOUT,
     default_args=DEFAULT_ARGS,
     params={"date": DATE_PARAM},
     tags=["smartcar", "marts"],

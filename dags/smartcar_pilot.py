@@ -10,7 +10,7 @@ from __future__ import annotations
 from airflow.sdk import dag
 from smartcar_plugins.tasks import every_input, mart_tasks, plan_task, stage_task, summary_task
 
-from orchestration.dag_defaults import DEFAULT_ARGS, RUN_PARAMS, START_DATE
+from orchestration.dag_defaults import DEFAULT_ARGS, RUN_PARAMS, RUN_TIMEOUT, START_DATE
 
 RUN_DATE = "{{ ti.xcom_pull(task_ids='plan')['date'] }}"
 
@@ -22,6 +22,7 @@ RUN_DATE = "{{ ti.xcom_pull(task_ids='plan')['date'] }}"
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=RUN_TIMEOUT,
     default_args=DEFAULT_ARGS,
     params=RUN_PARAMS,
     tags=["smartcar", "end-to-end"],

@@ -80,7 +80,11 @@ def plan_run(params: dict[str, Any], logical_date: datetime | None = None) -> Ru
 
 def plan(params: dict[str, Any], logical_date: datetime | None = None) -> dict[str, Any]:
     """The first task of a run: the validated spec, as the JSON every later task receives."""
-    return plan_run(params, logical_date).as_dict()
+    from orchestration.budgets import check_fits
+
+    spec = plan_run(params, logical_date)
+    check_fits(spec.cars, spec.rate)
+    return spec.as_dict()
 
 
 def simulate(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
