@@ -85,7 +85,9 @@ def latest_partition(hive: HiveSession, request: ValidRequest) -> str:
 
 def _connect(settings: Settings) -> Any:
     try:
-        return psycopg2.connect(settings.postgres_dsn)
+        return psycopg2.connect(
+            settings.postgres_dsn, connect_timeout=settings.postgres_connect_timeout_seconds,
+            options=f"-c statement_timeout={settings.postgres_statement_timeout_seconds * 1000}")
     except psycopg2.OperationalError as exc:
         raise ServiceUnavailable("PostgreSQL", f"{settings.postgres_host}:{settings.postgres_port}",
                                  str(exc).strip().splitlines()[0]) from exc

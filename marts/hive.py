@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pilot.errors import PilotError, ServiceUnavailable
+from pilot.errors import InvalidInput, PilotError, ServiceUnavailable
 from pilot.settings import Settings, get_settings
 
 
@@ -48,15 +48,23 @@ class HiveSession:
             raise ServiceUnavailable("Hive SQL endpoint (Spark Thrift Server)", self.address,
                                      _short(str(exc))) from exc
         self._cursor = self._conn.cursor()
+        self._limit_statements(s.hive_query_timeout_seconds)
 
     @classmethod
-    def over(cls, connection: Any, address: str) -> HiveSession:
+    def over(cls, connection: Any, address: str, query_timeout_seconds: int) -> HiveSession:
         """A session over a DB-API connection made elsewhere (e.g. by Airflow's HiveServer2Hook)."""
         session = cls.__new__(cls)
         session.address = address
         session._conn = connection
         session._cursor = connection.cursor()
+        session._limit_statements(query_timeout_seconds)
         return session
+
+    def _limit_statements(self, seconds: int) -> None:
+        """The endpoint cancels any statement of this session that runs longer than ``seconds``."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
+            raise InvalidInput(f"the Hive query timeout must be whole seconds >= 1, got {seconds!r}")
+        self._cursor.execute(f"SET spark.sql.thriftServer.queryTimeout={seconds}")
 
     def __enter__(self) -> HiveSession:
         return self

@@ -95,6 +95,8 @@ class Settings:
     hive_port: int = 10000
     hive_user: str = "pilot"
     hive_database: str = "default"
+    # a statement running longer is cancelled by the endpoint (spark.sql.thriftServer.queryTimeout)
+    hive_query_timeout_seconds: int = 14400
 
     # Redis
     redis_host: str = "127.0.0.1"
@@ -109,6 +111,8 @@ class Settings:
     postgres_db: str = "pilot"
     airflow_db: str = "airflow"
     airflow_db_user: str = "airflow"
+    postgres_connect_timeout_seconds: int = 10
+    postgres_statement_timeout_seconds: int = 7200
 
     # Airflow
     airflow_host: str = "127.0.0.1"

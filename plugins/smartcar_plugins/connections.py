@@ -109,7 +109,8 @@ def hive_session(s: Settings) -> Any:
     from marts.hive import HiveSession
 
     hook = HiveServer2Hook(hiveserver2_conn_id=HIVESERVER2)
-    return HiveSession.over(hook.get_conn(schema=s.hive_database), f"{s.hive_host}:{s.hive_port}")
+    return HiveSession.over(hook.get_conn(schema=s.hive_database), f"{s.hive_host}:{s.hive_port}",
+                            s.hive_query_timeout_seconds)
 
 
 def redis_client() -> Any:
