@@ -17,6 +17,14 @@ class HiveQueryError(PilotError):
     """A statement the Hive SQL endpoint rejected."""
 
 
+def _rejected(statement: str, exc: Exception) -> HiveQueryError:
+    first = statement.strip().splitlines()[0][:120]
+    if "TIMEDOUT" in str(exc):
+        return HiveQueryError(f"Hive cancelled `{first}...`: it ran longer than the session's query "
+                              f"timeout (PILOT_HIVE_QUERY_TIMEOUT_SECONDS)")
+    return HiveQueryError(f"Hive rejected `{first}...`: {_short(str(exc))}")
+
+
 @dataclass(frozen=True)
 class Result:
     columns: list[str]
@@ -76,13 +84,15 @@ class HiveSession:
         try:
             self._cursor.execute(statement)
         except Exception as exc:
-            first = statement.strip().splitlines()[0][:120]
-            raise HiveQueryError(f"Hive rejected `{first}...`: {_short(str(exc))}") from exc
+            raise _rejected(statement, exc) from exc
 
     def query(self, statement: str, max_rows: int | None = None) -> Result:
         self.execute(statement)
-        columns = [d[0].split(".")[-1] for d in (self._cursor.description or [])]
-        rows = self._cursor.fetchmany(max_rows) if max_rows is not None else self._cursor.fetchall()
+        try:  # a statement can still fail while its rows are fetched (e.g. cancelled on timeout)
+            columns = [d[0].split(".")[-1] for d in (self._cursor.description or [])]
+            rows = self._cursor.fetchmany(max_rows) if max_rows is not None else self._cursor.fetchall()
+        except Exception as exc:
+            raise _rejected(statement, exc) from exc
         return Result(columns, [tuple(r) for r in rows])
 
     def scalar(self, statement: str) -> Any:

@@ -22,7 +22,7 @@ def test_a_hive_statement_over_the_session_timeout_is_cancelled(stack: Settings)
     with HiveSession(short) as hive:
         assert hive.query("SET spark.sql.thriftServer.queryTimeout").rows[0][-1] in {"3", "3s"}
         started = time.monotonic()
-        with pytest.raises(PilotError):
+        with pytest.raises(PilotError, match="query timeout"):
             hive.scalar(RUNAWAY)
         assert time.monotonic() - started < 90
         assert hive.scalar("SELECT 1") == 1  # the session stays usable
