@@ -17,6 +17,8 @@ from pilot.settings import Settings, get_settings
 from pilot.sql_values import SqlDate, SqlIdentifier, SqlLocation, SqlMonth, SqlValue, threshold
 
 DEFAULT_LATE_DAYS = 1
+# Where audited builds live (write-audit-publish); a published partition points into it.
+AUDIT_DIR = "/user/hive/warehouse/_audit"
 MAX_LATE_DAYS = 31
 
 
@@ -37,6 +39,7 @@ class MartConfig:
     buylist_dir: str
     rules: Thresholds
     late_days: int = DEFAULT_LATE_DAYS
+    audit_dir: str = AUDIT_DIR
 
     @classmethod
     def from_settings(cls, s: Settings | None = None, **overrides: object) -> MartConfig:
@@ -67,6 +70,7 @@ class MartConfig:
             "drive_location": self.location(self.drive_dir),
             "master_location": self.location(self.master_dir),
             "buylist_location": self.location(self.buylist_dir),
+            "audit_base": self.location(f"{self.audit_dir}/{self.database}"),
             "z_threshold": threshold("z threshold", self.rules.z_threshold, 0, 1e6),
             "sharp_turn_share_threshold": threshold(
                 "sharp-turn share threshold", self.rules.sharp_share_threshold, 0, 1),

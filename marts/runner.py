@@ -1,13 +1,20 @@
-"""Build marts for a business date: tables, input partitions, INSERT OVERWRITE, row counts, gates."""
+"""Build marts for a business date: tables, input partitions, row counts, gates, publishing.
+
+Write-audit-publish: a build lands in the mart's audit table, in a folder of its own; the gates
+run there; only when they pass does the mart's partition switch to that folder (one metastore
+update). A failed gate leaves the published partition as it was and names the check.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from marts import gates, inputs, sqlfile
 from marts.catalog import INPUT_FILES, Mart, get_mart, select_marts
@@ -16,7 +23,7 @@ from marts.hive import HiveSession
 from pilot.dates import Day
 from pilot.errors import PilotError
 from pilot.settings import Settings, get_settings
-from pilot.sql_values import SqlIdentifier, SqlValue
+from pilot.sql_values import SqlIdentifier, SqlLocation, SqlValue
 
 Log = Callable[[str], None]
 HEARTBEAT_SECONDS = 20.0
@@ -85,32 +92,87 @@ def partition_exists(hive: HiveSession, params: Mapping[str, SqlValue], mart_nam
     return bool(rows)
 
 
-def count_rows(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue]) -> int:
-    statement = sqlfile.statements("ops/count_partition.sql", partition_params(mart, params))[0]
+def count_rows(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue],
+               table: str | None = None) -> int:
+    statement = sqlfile.statements("ops/count_partition.sql", partition_params(mart, params, table))[0]
     return int(hive.scalar(statement) or 0)
 
 
+def audit_table(mart: Mart) -> str:
+    return f"{mart.name}__audit"
+
+
+def audit_params(mart: Mart, params: Mapping[str, SqlValue],
+                 build_id: str | None = None) -> dict[str, SqlValue]:
+    """The parameters of one audited build: the audit table and a folder of this build's own."""
+    build_id = build_id or f"b{time.strftime('%Y%m%dT%H%M%S')}_{uuid.uuid4().hex[:8]}"
+    base = partition_params(mart, params)
+    root = f"{params['audit_base'].render()}/{mart.name}"
+    folder = f"{root}/{mart.partition_column}={base['partition_value'].render()}/{build_id}"
+    return {**base, "build_table": SqlIdentifier(audit_table(mart)), "audit_root": SqlLocation(root),
+            "audit_location": SqlLocation(folder)}
+
+
+def published_params(mart: Mart, params: Mapping[str, SqlValue]) -> dict[str, SqlValue]:
+    """Parameters that point the checks at the published mart itself (checking, not building)."""
+    return {**partition_params(mart, params), "build_table": SqlIdentifier(mart.name)}
+
+
+def partition_location(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue]) -> str | None:
+    """The folder a mart partition reads, or None when there is no such partition."""
+    statement = sqlfile.statements("ops/describe_partition.sql", partition_params(mart, params))[0]
+    try:
+        rows = hive.query(statement).rows
+    except PilotError:
+        return None
+    return next((str(row[1]).strip() for row in rows if str(row[0] or "").strip() == "Location"), None)
+
+
+def publish(hive: HiveSession, mart: Mart, wap: Mapping[str, SqlValue], hdfs_client: Any = None) -> None:
+    """Point the mart's partition at the audited build; keep the previous build, drop older ones.
+
+    The previous build is kept so an export still reading it finishes; the next publish removes it.
+    """
+    before = partition_location(hive, mart, wap)
+    for statement in sqlfile.statements("wap/publish_partition.sql", wap):
+        hive.execute(statement)
+    if hdfs_client is None:
+        return
+    new = urlparse(wap["audit_location"].render()).path
+    keep = {new, urlparse(before).path if before else ""}
+    builds = new.rsplit("/", 1)[0]
+    for name in hdfs_client.list(builds):
+        if f"{builds}/{name}" not in keep:
+            hdfs_client.delete(f"{builds}/{name}", recursive=True)
+
+
 def build_one(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue], log: Log,
-              run_gates: bool = True) -> MartResult:
+              run_gates: bool = True, hdfs_client: Any = None) -> MartResult:
+    """Write the build into the audit table, audit it with the gates, publish it if they pass."""
     label = partition_label(mart, params)
+    wap = audit_params(mart, params)
     started = time.perf_counter()
     with heartbeat(log, f"building {mart.name}"):
-        for statement in sqlfile.statements(mart.build_file, params):
+        for statement in sqlfile.statements(mart.build_file, wap):
+            if statement.lstrip().upper().startswith("INSERT"):
+                for audit in sqlfile.statements("wap/audit_partition.sql", wap):
+                    hive.execute(audit)
             hive.execute(statement)
-        rows = count_rows(hive, mart, params)
+        rows = count_rows(hive, mart, wap, audit_table(mart))
     built = time.perf_counter() - started
     checked = 0
     if run_gates:
         with heartbeat(log, f"checking {mart.name}"):
-            results = gates.run_gates(hive, mart, params)
+            results = gates.run_gates(hive, mart, wap)
         checked = len(results)
         failed = [r for r in results if not r.passed]
         if failed:
-            drop = sqlfile.statements("ops/drop_mart_partition.sql", partition_params(mart, params))
-            for statement in drop:
+            for statement in sqlfile.statements("ops/drop_mart_partition.sql", wap):
                 hive.execute(statement)
-            log(f"  {mart.name} {label}: gate {failed[0].check} FAILED; partition withdrawn")
+            log(f"  {mart.name} {label}: gate {failed[0].check} FAILED; the build is withdrawn and "
+                f"the published partition is unchanged")
             gates.enforce(failed, label)
+    publish(hive, mart, wap, hdfs_client)
     seconds = time.perf_counter() - started
     log(f"  {mart.name:<38} {label:<18} {rows:>11,} rows  build {built:6.1f} s  "
         f"gates {checked} ok  total {seconds:6.1f} s")
@@ -161,7 +223,7 @@ def build_marts(
                     raise MissingUpstream(
                         f"{mart.name} reads {upstream} for {biz_date}, which has not been built; "
                         f"run `pilot marts build --date {biz_date} --mart {get_mart(upstream).alias}` first")
-            results.append(build_one(session, mart, params, log, run_gates))
+            results.append(build_one(session, mart, params, log, run_gates, hdfs_client))
         log(f"built {len(results)} mart(s) in {time.perf_counter() - started:.1f} s")
         return results
     finally:
@@ -190,7 +252,7 @@ def check_marts(
             if not partition_exists(session, params, mart.name):
                 raise MissingUpstream(f"{mart.name} has no partition {partition_label(mart, params)}; "
                                       f"build it with `pilot marts build --date {biz_date}`")
-            results.extend(gates.run_gates(session, mart, params))
+            results.extend(gates.run_gates(session, mart, published_params(mart, params)))
         return results
     finally:
         if own:
@@ -201,7 +263,7 @@ def render_sql(biz_date: Day | str, name: str, config: MartConfig | None = None,
     """The bound SQL of one mart (build statements, or its checks) — for reading or beeline."""
     mart = get_mart(name)
     config = config or MartConfig.from_settings()
-    params = config.params(biz_date)
+    params = audit_params(mart, config.params(biz_date), build_id="preview")
     if checks:
         return "\n\n".join(f"-- check: {c.name}\n{c.sql};" for c in sqlfile.checks(mart.checks_file, params))
     return "\n\n".join(f"{s};" for s in sqlfile.statements(mart.build_file, params))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlparse
 
 import psycopg2
 import pytest
@@ -222,7 +223,11 @@ def test_column_subset(day: PreparedDay, hive: HiveSession, pg: Any, schema: str
 def _copy_with_bad_line(client: InsecureClient, day: PreparedDay, mart: str, line_no: int, spoil: Any) -> str:
     """Copy a mart partition's files to a new HDFS folder, spoiling line `line_no` of the first file."""
     spec = get_mart(mart)
-    source = f"/user/hive/warehouse/{day.config.database}.db/{spec.name}/{spec.partition_column}={DATE}"
+    with HiveSession() as hive:
+        rows = hive.query(f"DESCRIBE FORMATTED {day.config.database}.{spec.name} "
+                          f"PARTITION ({spec.partition_column} = '{DATE}')").rows
+    location = next(str(r[1]).strip() for r in rows if str(r[0] or "").strip() == "Location")
+    source = urlparse(location).path
     target = f"{day.hdfs_root}/bad-{uuid.uuid4().hex[:6]}"
     names = sorted(n for n in client.list(source) if not n.startswith(("_", ".")))
     for index, name in enumerate(names):

@@ -17,13 +17,14 @@ from contextlib import redirect_stdout
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
 from hdfs import InsecureClient
 
 from marts import gates, runner, sqlfile
-from marts.catalog import MARTS
+from marts.catalog import MARTS, get_mart
 from marts.hive import HiveSession
 from marts.inputs import MissingInput
 from orchestration import cli
@@ -347,3 +348,47 @@ def test_beeline_runs_the_same_query(built: dict[str, Any], stack: Settings, day
         hive.execute("USE default")
     got = [line.split("\t") for line in lines[1:]]
     assert [row[:2] for row in got] == [[str(r[0]), str(r[1])] for r in expected]
+
+
+def _location(hive: HiveSession, day: PreparedDay, mart: str) -> str:
+    rows = hive.query(f"DESCRIBE FORMATTED {day.config.database}.{mart} PARTITION (biz_date = '{DATE}')").rows
+    return next(str(r[1]).strip() for r in rows if str(r[0] or "").strip() == "Location")
+
+
+def test_a_failed_gate_keeps_the_published_partition(
+        built: dict[str, Any], day: PreparedDay, hive: HiveSession, client: InsecureClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write-audit-publish against the real endpoint: the rebuild is written and audited, a gate
+    fails, and readers still see yesterday's good partition, untouched, at the same location."""
+    mart = get_mart("symptom")
+    before = rows_of(fetch(hive, day, mart.name), ["car_number", "speed_pedal_symptom"])
+    published = _location(hive, day, mart.name)
+
+    def failing(session: Any, checked: Any, params: Any) -> list[gates.GateResult]:
+        assert params["build_table"].render() == f"{mart.name}__audit"  # the gates read the build
+        built_rows = session.scalar(f"SELECT count(*) FROM {day.config.database}.{mart.name}__audit "
+                                    f"WHERE biz_date = '{DATE}'")
+        assert built_rows == len(before)  # the rebuild really was written, beside the published one
+        return [gates.GateResult(mart.name, "label_domain", "labels", [("A0001",)], ["car_number"])]
+
+    monkeypatch.setattr(runner.gates, "run_gates", failing)
+    with pytest.raises(gates.GateFailed, match="label_domain"):
+        runner.build_marts(DATE, [mart.name], config=day.config, log=lambda _: None, hive=hive,
+                           hdfs_client=client)
+    assert _location(hive, day, mart.name) == published
+    assert rows_of(fetch(hive, day, mart.name), ["car_number", "speed_pedal_symptom"]) == before
+
+
+def test_republishing_moves_the_partition_and_keeps_one_previous_build(
+        built: dict[str, Any], day: PreparedDay, hive: HiveSession, client: InsecureClient) -> None:
+    mart = get_mart("emergency")
+    before = rows_of(fetch(hive, day, mart.name), ["car_number"])
+    locations = [_location(hive, day, mart.name)]
+    for _ in range(2):
+        runner.build_marts(DATE, [mart.name], config=day.config, log=lambda _: None, hive=hive,
+                           hdfs_client=client)
+        locations.append(_location(hive, day, mart.name))
+    assert len(set(locations)) == 3  # every publish points the partition at the new build
+    assert rows_of(fetch(hive, day, mart.name), ["car_number"]) == before
+    builds = urlparse(locations[-1]).path.rsplit("/", 1)[0]
+    assert sorted(client.list(builds)) == sorted(urlparse(x).path.rsplit("/", 1)[1] for x in locations[-2:])

@@ -148,9 +148,10 @@ def prepare_day(
 
 
 def drop_prepared(hive: Any, client: Any, day: PreparedDay) -> None:
-    """Drop the Hive database (CASCADE) and the HDFS folder (``hdfs_root``) of a prepared day."""
+    """Drop the Hive database (CASCADE), its audited builds and the HDFS folder of a prepared day."""
     from pilot.sql_values import SqlIdentifier
 
     if day.config.database != "default":
         hive.execute(f"DROP DATABASE IF EXISTS {SqlIdentifier(day.config.database).render()} CASCADE")
+        client.delete(f"{day.config.audit_dir}/{day.config.database}", recursive=True)
     client.delete(day.hdfs_root, recursive=True)

@@ -55,34 +55,38 @@ def tag_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner.gates.sqlfile, "checks", tagged)
 
 
-def test_build_one_runs_create_insert_count_and_gates() -> None:
+def test_build_one_writes_the_audit_table_gates_it_then_publishes() -> None:
     hive = FakeHive()
     lines: list[str] = []
     result = runner.build_one(hive, get_mart("symptom"), CONFIG.params("20200322"), lines.append)  # type: ignore[arg-type]
     assert result.rows == 42 and result.gates == 5
-    assert hive.statements[0].startswith(
-        "CREATE TABLE IF NOT EXISTS pilot_test.managed_smartcar_symptom_info"
-    )
-    assert hive.statements[1].startswith("INSERT OVERWRITE TABLE")
+    mart = "pilot_test.managed_smartcar_symptom_info"
+    kinds = [" ".join(s.split()[:4]) for s in hive.statements]
+    insert = next(i for i, s in enumerate(hive.statements) if s.startswith("INSERT OVERWRITE"))
+    assert hive.statements[insert].startswith(f"INSERT OVERWRITE TABLE {mart}__audit PARTITION")
+    assert hive.statements[0].startswith(f"CREATE TABLE IF NOT EXISTS {mart} ")
+    assert any(s.startswith(f"ALTER TABLE {mart}__audit ADD PARTITION") for s in hive.statements[:insert])
+    set_location = next(i for i, s in enumerate(hive.statements)
+                        if s.startswith(f"ALTER TABLE {mart} PARTITION") and "SET LOCATION" in s)
+    last_check = max(i for i, s in enumerate(hive.statements) if "__audit" in s and s.startswith("SELECT"))
+    assert last_check < set_location, kinds  # published only after every gate ran
     assert "42 rows" in lines[-1]
 
 
-def test_failed_gate_withdraws_the_partition_and_names_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_gate_keeps_the_published_partition_and_names_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     tag_checks(monkeypatch)
     hive = FakeHive("one_row_per_car", rows=12)
+    lines: list[str] = []
     with pytest.raises(GateFailed) as info:
-        runner.build_one(hive, get_mart("emergency"), CONFIG.params("20200322"), lambda _: None)  # type: ignore[arg-type]
+        runner.build_one(hive, get_mart("emergency"), CONFIG.params("20200322"), lines.append)  # type: ignore[arg-type]
     message = str(info.value)
     assert "managed_smartcar_emergency_check_info.one_row_per_car" in message
     assert "biz_date=20200322" in message and "car_number=A0000, copies=2" in message
     assert "A0009" in message and "A0010" not in message and "(and more)" in message  # at most 10 rows
-    assert any(
-        s.startswith(
-            "ALTER TABLE pilot_test.managed_smartcar_emergency_check_info DROP IF EXISTS "
-            "PARTITION (biz_date = '20200322')"
-        )
-        for s in hive.statements
-    )
+    mart = "pilot_test.managed_smartcar_emergency_check_info"
+    assert f"ALTER TABLE {mart}__audit DROP IF EXISTS PARTITION (biz_date = '20200322')" in hive.statements
+    assert not [s for s in hive.statements if s.startswith(f"ALTER TABLE {mart} ")]  # the mart untouched
+    assert "published partition is unchanged" in lines[-1]
 
 
 class FakeHdfs:

@@ -7,7 +7,7 @@ import pytest
 from marts import sqlfile
 from marts.catalog import INPUT_FILES, MARTS
 from marts.config import MartConfig
-from marts.runner import partition_params, render_sql
+from marts.runner import audit_params, partition_params, render_sql
 from pilot.sql_values import SqlDate, SqlIdentifier, SqlMonth
 
 PARAMS = MartConfig.from_settings(database="pilot_test").params("20200322")
@@ -25,6 +25,8 @@ OPS_PARAMS = {
     "location": PARAMS["status_location"],
     "partition_column": SqlIdentifier("biz_date"),
     "partition_value": SqlDate("20200322"),
+    **{k: v for k, v in audit_params(MARTS[0], PARAMS, "b1").items()
+       if k in ("build_table", "audit_root", "audit_location")},
 }
 
 
@@ -45,7 +47,7 @@ def test_each_ops_file_is_one_statement() -> None:
 
 def test_each_mart_file_creates_its_table_and_overwrites_one_partition() -> None:
     for mart in MARTS:
-        statements = sqlfile.statements(mart.build_file, PARAMS)
+        statements = sqlfile.statements(mart.build_file, audit_params(mart, PARAMS, "b1"))
         assert len(statements) == 2
         create, insert = statements
         assert create.startswith(f"CREATE TABLE IF NOT EXISTS pilot_test.{mart.name}")
@@ -53,7 +55,8 @@ def test_each_mart_file_creates_its_table_and_overwrites_one_partition() -> None
         assert "'field.delim' = '\\t'" in create and "STORED AS TEXTFILE" in create
         value = "202003" if mart.monthly else "20200322"
         assert insert.startswith(
-            f"INSERT OVERWRITE TABLE pilot_test.{mart.name} PARTITION ({mart.partition_column} = '{value}')"
+            f"INSERT OVERWRITE TABLE pilot_test.{mart.name}__audit "
+            f"PARTITION ({mart.partition_column} = '{value}')"
         )
         assert "INSERT INTO" not in insert.upper()
 
@@ -71,7 +74,7 @@ def test_thresholds_reach_the_sql() -> None:
 
 def test_checks_files_have_named_queries() -> None:
     for mart in MARTS:
-        checks = sqlfile.checks(mart.checks_file, PARAMS)
+        checks = sqlfile.checks(mart.checks_file, audit_params(mart, PARAMS, "b1"))
         names = {c.name for c in checks}
         assert "null_keys" in names, mart.name
         assert all(c.description for c in checks)

@@ -9,24 +9,24 @@ WHERE EXISTS (
         JOIN ${db}.smartcar_master_over18 m ON m.car_number = d.car_number
         WHERE d.wrk_date BETWEEN '${biz_date}' AND '${last_wrk_date}'
           AND substr(d.r_date, 1, 8) = '${biz_date}')
-  AND NOT EXISTS (SELECT 1 FROM ${db}.managed_smartcar_drive_info WHERE biz_date = '${biz_date}');
+  AND NOT EXISTS (SELECT 1 FROM ${db}.${build_table} WHERE biz_date = '${biz_date}');
 
 -- check: null_keys
 -- Key columns (car_number, r_date) must not be NULL.
-SELECT car_number, r_date FROM ${db}.managed_smartcar_drive_info
+SELECT car_number, r_date FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' AND (car_number IS NULL OR r_date IS NULL);
 
 -- check: event_date
 -- Every row's event date (r_date) is the business date.
-SELECT car_number, r_date FROM ${db}.managed_smartcar_drive_info
+SELECT car_number, r_date FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' AND substr(r_date, 1, 8) <> '${biz_date}';
 
 -- check: one_row_per_event
 -- One row per (car_number, r_date): replayed events are deduplicated.
-SELECT car_number, r_date, count(*) AS copies FROM ${db}.managed_smartcar_drive_info
+SELECT car_number, r_date, count(*) AS copies FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' GROUP BY car_number, r_date HAVING count(*) > 1;
 
 -- check: adults_only
 -- Every owner is an adult (age >= 18).
-SELECT car_number, age FROM ${db}.managed_smartcar_drive_info
+SELECT car_number, age FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' AND (age IS NULL OR age < 18);

@@ -3,17 +3,17 @@
 
 -- check: null_keys
 -- car_number must not be NULL.
-SELECT car_number FROM ${db}.managed_smartcar_emergency_check_info
+SELECT car_number FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' AND car_number IS NULL;
 
 -- check: one_row_per_car
 -- One row per car and business date.
-SELECT car_number, count(*) AS copies FROM ${db}.managed_smartcar_emergency_check_info
+SELECT car_number, count(*) AS copies FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' GROUP BY car_number HAVING count(*) > 1;
 
 -- check: label_domain
 -- Every label is one of the five checks, and the list agrees with the flags and the count.
-SELECT car_number, checks, check_count FROM ${db}.managed_smartcar_emergency_check_info
+SELECT car_number, checks, check_count FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}'
   AND (checks IS NULL
        OR size(array_except(split(checks, ','),
@@ -25,5 +25,5 @@ WHERE biz_date = '${biz_date}'
 
 -- check: at_least_one_check
 -- Only cars with at least one check are listed.
-SELECT car_number, check_count FROM ${db}.managed_smartcar_emergency_check_info
+SELECT car_number, check_count FROM ${db}.${build_table}
 WHERE biz_date = '${biz_date}' AND (check_count IS NULL OR check_count < 1);

@@ -26,7 +26,7 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
                       'serialization.escape.crlf' = 'true', 'serialization.null.format' = '\\N')
 STORED AS TEXTFILE;
 
-INSERT OVERWRITE TABLE ${db}.managed_smartcar_drive_info PARTITION (biz_date = '${biz_date}')
+INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_date = '${biz_date}')
 SELECT d.r_date, d.car_number, d.speed_pedal, d.break_pedal, d.steer_angle, d.direct_light,
        d.speed, d.area_number,
        m.sex, m.age, m.marriage, m.region, m.job, m.car_capacity, m.car_year, m.car_model

@@ -29,7 +29,7 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
                       'serialization.escape.crlf' = 'true', 'serialization.null.format' = '\\N')
 STORED AS TEXTFILE;
 
-INSERT OVERWRITE TABLE ${db}.managed_smartcar_emergency_check_info PARTITION (biz_date = '${biz_date}')
+INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_date = '${biz_date}')
 SELECT car_number, CAST(events AS INT),
        CAST(fl AS DECIMAL(12,6)), CAST(fr AS DECIMAL(12,6)), CAST(bl AS DECIMAL(12,6)),
        CAST(br AS DECIMAL(12,6)), CAST(bat AS DECIMAL(12,6)),

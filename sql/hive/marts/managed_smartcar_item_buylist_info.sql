@@ -19,7 +19,7 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
                       'serialization.escape.crlf' = 'true', 'serialization.null.format' = '\\N')
 STORED AS TEXTFILE;
 
-INSERT OVERWRITE TABLE ${db}.managed_smartcar_item_buylist_info PARTITION (biz_month = '${biz_month}')
+INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_month = '${biz_month}')
 SELECT b.car_number, b.item, b.score,
        m.sex, m.age, m.marriage, m.region, m.job, m.car_capacity, m.car_year, m.car_model
 FROM ${db}.smartcar_item_buylist b

@@ -34,7 +34,7 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
                       'serialization.escape.crlf' = 'true', 'serialization.null.format' = '\\N')
 STORED AS TEXTFILE;
 
-INSERT OVERWRITE TABLE ${db}.managed_smartcar_status_info PARTITION (biz_date = '${biz_date}')
+INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_date = '${biz_date}')
 SELECT s.reg_date, s.car_number,
        s.tire_fl, s.tire_fr, s.tire_bl, s.tire_br,
        s.light_fl, s.light_fr, s.light_bl, s.light_br,

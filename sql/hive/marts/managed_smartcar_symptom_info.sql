@@ -26,7 +26,7 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
                       'serialization.escape.crlf' = 'true', 'serialization.null.format' = '\\N')
 STORED AS TEXTFILE;
 
-INSERT OVERWRITE TABLE ${db}.managed_smartcar_symptom_info PARTITION (biz_date = '${biz_date}')
+INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_date = '${biz_date}')
 SELECT car_number,
        CAST(events AS INT),
        CAST(avg_speed AS DECIMAL(12,6)),

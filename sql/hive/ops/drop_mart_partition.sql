@@ -1,2 +1,2 @@
--- Withdraw a mart partition that failed its data-quality gates.
-ALTER TABLE ${db}.${table} DROP IF EXISTS PARTITION (${partition_column} = '${partition_value}');
+-- Withdraw an audited build that failed its data-quality gates (the published partition stays).
+ALTER TABLE ${db}.${build_table} DROP IF EXISTS PARTITION (${partition_column} = '${partition_value}');
