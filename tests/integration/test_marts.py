@@ -30,6 +30,7 @@ from marts.inputs import MissingInput
 from orchestration import cli
 from pilot.errors import InvalidInput
 from pilot.settings import Settings
+from pilot.sql_values import SqlIdentifier
 from tests.oracles import marts as oracle
 from tests.support.devdata import PreparedDay, Realism, drop_prepared, prepare_day
 
@@ -215,9 +216,9 @@ def test_gate_finds_duplicates_and_names_rows(
             f"FROM {db}.managed_smartcar_symptom_info WHERE biz_date = '{DATE}'"
         )
         mart = MARTS[2]
-        params = day.config.params(DATE)
+        params = {**day.config.params(DATE), "build_table": SqlIdentifier("gate_probe")}  # checks read it
         checks = [c for c in sqlfile.checks(mart.checks_file, params) if c.name == "label_domain"]
-        probe_sql = checks[0].sql.replace(f"{db}.managed_smartcar_symptom_info", f"{db}.gate_probe")
+        probe_sql = checks[0].sql
         result = hive.query(probe_sql, 11)
         assert len(result.rows) >= 1 and result.rows[0][1] == "weird"
         failure = gates.GateFailed(
