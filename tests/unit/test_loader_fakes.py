@@ -313,12 +313,12 @@ class FakeRedis:
 
 def _realtime(settings, kafka: FakeKafka, hbase: FakeHBase, redis: FakeRedis,
               max_polls: int | None = None, batch: int = 37,
-              make: Callable[..., FakeConsumer] = FakeConsumer) -> RealtimeLoader:
+              make: Callable[..., FakeConsumer] = FakeConsumer, dlq: Any = None) -> RealtimeLoader:
     def factory(group: str, topics: list[str], on_assigned: Any, on_revoked: Any) -> FakeConsumer:
         return make(kafka, group, topics, on_assigned, on_revoked, max_polls, batch)
 
     return RealtimeLoader(settings, RealtimeOptions(group="rt", bounded=True, progress_seconds=3600),
-                          hbase=hbase, redis_sink=redis, dead_letters=FakeDlq(),  # type: ignore[arg-type]
+                          hbase=hbase, redis_sink=redis, dead_letters=dlq or FakeDlq(),
                           consumer_factory=factory)
 
 
@@ -411,3 +411,27 @@ def test_unacknowledged_dead_letters_stop_the_loader_before_it_commits_their_off
     valid_drive = [line for line in drive if line not in BAD]
     assert Counter(hdfs.lines("/d", DATE)) == Counter(valid_drive)
     assert Counter(hdfs.lines("/s", DATE)) == Counter(status[:10] + status[11:])
+
+
+def test_realtime_loader_commits_no_offset_past_an_unacknowledged_dead_letter(settings, day) -> None:
+    from ingest.loaders.dead_letters import DeadLetterSender, DeadLettersLost
+
+    _status, drive = _stream(day)
+    kafka = FakeKafka()
+    kafka.produce(settings.topic_drive, drive)
+    hbase, redis = FakeHBase(), FakeRedis()  # the stores survive; the loader restarts
+    lost = DeadLetterSender(settings, "loader:realtime", producer=FlakyDlqProducer(kafka_away=True))
+    with pytest.raises(DeadLettersLost):
+        _realtime(settings, kafka, hbase, redis, dlq=lost).run()
+    bad = {b.encode() for b in BAD}
+    for (_group, tp), committed in kafka.committed.items():
+        first_bad = min((r.offset() for r in kafka.logs[tp] if r.value() in bad), default=None)
+        assert first_bad is None or committed.offset is None or committed.offset <= first_bad, tp
+
+    producer = FlakyDlqProducer(kafka_away=False)
+    again = DeadLetterSender(settings, "loader:realtime", producer=producer)
+    report = _realtime(settings, kafka, hbase, redis, dlq=again).run()
+    assert len(producer.acknowledged) == len(BAD)  # every rejected event reached the DLQ
+    assert report.counts.rejected == len(BAD)  # read again: their offsets had not been committed
+    assert redis.sets.get(DATE, set()) == day["alerts"]
+    assert set(hbase.rows) == {row_key(line.split(",")[1], line.split(",")[0]) for line in set(day["drive"])}
