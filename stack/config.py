@@ -53,7 +53,7 @@ def template_values(settings: Settings) -> dict[str, str]:
         "KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
         "KAFKA_LOG_DIRS": str(data / "kafka"),
         "KAFKA_PARTITIONS": str(s.kafka_partitions),
-        "HBASE_ROOTDIR": (data / "hbase" / "root").as_uri(),
+        "HBASE_ROOTDIR": f"{s.hdfs_uri}/hbase",  # tables and WAL on HDFS, as in any real deployment
         "HBASE_TMP_DIR": str(data / "hbase" / "tmp"),
         "HBASE_ZK_DATA_DIR": str(data / "hbase" / "zookeeper"),
         "HBASE_ZK_PORT": str(s.hbase_zk_port),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,20 @@ def _flags(s: Settings, daemon: str) -> list[str]:
 
 def prepare(s: Settings) -> None:
     render(s, "hbase")
+    retire_local_root(s)
+
+
+def retire_local_root(s: Settings) -> None:
+    """HBase kept its tables on the local file system before it moved to HDFS: keep that folder
+    (renamed, never deleted) and clear the embedded ZooKeeper's state, which pointed into it."""
+    legacy = s.path("data", "hbase", "root")
+    if not legacy.is_dir():
+        return
+    kept = legacy.with_name("root.local-fs")
+    legacy.rename(kept)
+    shutil.rmtree(s.path("data", "hbase", "zookeeper"), ignore_errors=True)
+    print(f"  hbase: tables now live in HDFS ({s.hdfs_uri}/hbase); the old local tables are kept "
+          f"in {kept} and the DriverCarInfo table starts empty (reload it with `pilot load realtime`)")
 
 
 def master_command(s: Settings) -> list[str]:
@@ -73,6 +88,7 @@ MASTER = Service(
     ports=lambda s: (s.hbase_zk_port, s.hbase_master_port, s.hbase_regionserver_port),
     address=lambda s: f"{s.hbase_host}:{s.hbase_zk_port} (ZooKeeper)",
     command=master_command,
+    requires=("hdfs-datanode",),
     ready=probes.hbase_master_ready,
     prepare=prepare,
     start_timeout=120,

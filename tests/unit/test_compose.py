@@ -12,7 +12,6 @@ import shlex
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -225,7 +224,7 @@ def state_paths(name: str, s: Settings) -> list[str]:
         "hdfs-namenode": [values["HDFS_NAME_DIR"]],
         "hdfs-datanode": [values["HDFS_DATA_DIR"]],
         "kafka": [values["KAFKA_LOG_DIRS"]],
-        "hbase": [urlparse(values["HBASE_ROOTDIR"]).path, values["HBASE_ZK_DATA_DIR"]],
+        "hbase": [values["HBASE_ZK_DATA_DIR"]],  # tables and WAL live in HDFS (HBASE_ROOTDIR)
         "hive": [values["HIVE_METASTORE_DIR"], str(s.path("data", "hive"))],
     }
     if name in AIRFLOW:
