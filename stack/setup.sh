@@ -56,6 +56,10 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_sum" ]; then
   .venv/bin/pip install -q --no-deps -e .
   echo "$lock_sum" > .venv/.installed
 fi
+# Airflow puts plugins/ on sys.path itself; the venv does the same, so that the tests and tools
+# such as lint-imports (the layer contract) import smartcar_plugins as Airflow does.
+site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD/plugins" > "$site_packages/smartcar-pilot-plugins.pth"
 
 # ---- JVM jars (Maven cache) ----------------------------------------------------------------
 say "resolving JVM jars into the Maven cache"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from pilot.errors import PilotError
 from pilot.settings import REPO_ROOT, Settings, airflow_connections
 from stack import probes
+from stack.config import write_file
 from stack.services.base import Service, inherited_env
 
 
@@ -72,9 +72,7 @@ def airflow_bin() -> str:
 
 def _write_private_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
+    write_file(path, json.dumps(data, indent=1, sort_keys=True), private=True)
 
 
 def write_passwords_file(s: Settings) -> None:
