@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from report import add_report_options, command_line, publish  # noqa: E402 - bench/ is the script's folder
 
+from ingest.collectors.ledger import read_entry  # noqa: E402
 from ingest.collectors.live import LiveOptions, run_live  # noqa: E402
-from ingest.collectors.outbox import Outbox  # noqa: E402
 from ingest.collectors.spool import SpoolCollector, SpoolOptions  # noqa: E402
+from ingest.collectors.transactions import outboxes  # noqa: E402
 from ingest.kafka_io import make_producer, wait_for_kafka  # noqa: E402
 from ingest.simulator import SimulatorConfig, iter_drive_chunks, make_fleet, simulate_day  # noqa: E402
 from pilot.settings import Settings, get_settings  # noqa: E402
@@ -93,7 +94,8 @@ class Topics:
 
     def settings(self, name: str) -> Settings:
         return dataclasses.replace(self.s, topic_drive=self.new(f"{name}-drive"),
-                                   topic_status=self.new(f"{name}-status"), topic_dlq=self.new(f"{name}-dlq"))
+                                   topic_status=self.new(f"{name}-status"), topic_dlq=self.new(f"{name}-dlq"),
+                                   topic_collect_ledger=self.new(f"{name}-ledger"))
 
     def close(self) -> None:
         if self.made:
@@ -181,7 +183,8 @@ def live_with_crc32c(topics: Topics, n: int, processes: int, crc_dir: Path) -> R
     """The live producer in a child process that finds the `crc32c` C extension on PYTHONPATH."""
     s = topics.settings(f"live-crc-{processes}")
     env = {**os.environ, "PYTHONPATH": str(crc_dir), "PILOT_TOPIC_DRIVE": s.topic_drive,
-           "PILOT_TOPIC_STATUS": s.topic_status, "PILOT_TOPIC_DLQ": s.topic_dlq}
+           "PILOT_TOPIC_STATUS": s.topic_status, "PILOT_TOPIC_DLQ": s.topic_dlq,
+           "PILOT_TOPIC_COLLECT_LEDGER": s.topic_collect_ledger}
     cmd = [sys.executable, "-m", "orchestration.cli", "collect", "live", "--date", DATE, "--cars", str(CARS),
            "--seed", str(SEED), "--limit", str(n), "--processes", str(processes), "--quiet", "--json"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -198,14 +201,11 @@ def spool(topics: Topics, folder: Path, mode: str) -> Row:
     s = topics.settings(f"spool-{mode}")
     for done in folder.glob("*.COMPLETED"):
         done.rename(done.with_suffix(""))
-    shutil.rmtree(folder / ".pilot-spool", ignore_errors=True)
-    outbox = Outbox(s, "the benchmark", mode=mode)
-    try:
-        report = SpoolCollector(s, SpoolOptions(directory=folder, wrk_date=DATE, once=True), outbox).run()
-    finally:
-        outbox.close()
-    how = ("`pilot collect spool --once`: read, validate every line, append wrk_date, produce, confirm and "
-           f"checkpoint every 20,000 lines ({mode} mode)")
+    files = outboxes(s, "the benchmark", mode=mode)
+    report = SpoolCollector(s, SpoolOptions(directory=folder, wrk_date=DATE, once=True), files,
+                            functools.partial(read_entry, s)).run()
+    how = ("`pilot collect spool --once`: read, validate every line, append wrk_date, produce; one Kafka "
+           f"transaction with the ledger entry every 20,000 lines ({mode} mode)")
     return Row(f"spool, {mode}", how, report.read, report.bytes_read, report.seconds)
 
 

@@ -71,7 +71,7 @@ def _live_collector(date: str, cars: int, rate: float, limit: int, results: Any)
 
     logging.basicConfig(level=logging.WARNING)
     report = run_live(bench_settings(), LiveOptions(date=date, cars=cars, seed=LIVE_SEED, rate=rate,
-                                                    limit=limit, progress_every=0))
+                                                    limit=limit, progress_every=0, from_scratch=True))
     results.put((report.produced, report.seconds))
 
 

@@ -57,6 +57,7 @@ def consumer_config(s: Settings, group_id: str, **overrides: Any) -> dict[str, A
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",  # collectors write in transactions
         "max_poll_records": 5000,
         "fetch_max_bytes": 64 * 1024 * 1024,
         "max_partition_fetch_bytes": 8 * 1024 * 1024,

@@ -14,6 +14,7 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +109,15 @@ def ground_truth(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
 
 
 def collect_status(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
-    """Drop the day's status file into the run's spool dir (rename-in) and collect it once."""
+    """Drop the day's status file into the run's spool dir (rename-in) and collect it.
+
+    Exactly once per file content (the collector's ledger): a retry continues where the killed
+    attempt's last transaction ended, and a rerun of the day finds the file collected already.
+    """
     from ingest.collectors.connect import prepare_kafka
-    from ingest.collectors.outbox import Outbox
+    from ingest.collectors.ledger import read_entry
     from ingest.collectors.spool import SpoolCollector, SpoolOptions
+    from ingest.collectors.transactions import outboxes
     from ingest.records import read_known_cars
 
     s = s or get_settings()
@@ -126,8 +132,7 @@ def collect_status(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     prepare_kafka(s, "the status collector")
     opts = SpoolOptions(directory=spool, wrk_date=spec.date, once=True,
                         known_cars=read_known_cars(spec.sim_dir(s) / "CarMaster.txt"))
-    with Outbox(s, "the status collector") as outbox:
-        report = SpoolCollector(s, opts, outbox).run()
+    report = SpoolCollector(s, opts, outboxes(s, "the status collector"), partial(read_entry, s)).run()
     return report.as_dict()
 
 

@@ -80,6 +80,8 @@ class Settings:
     topic_status: str = "smartcar-status"
     topic_drive: str = "SmartCar-Topic"
     topic_dlq: str = "smartcar-dlq"
+    # where collectors record how far they got in each source, inside their Kafka transactions
+    topic_collect_ledger: str = "smartcar-collect-ledger"
 
     # HBase (standalone, embedded ZooKeeper) and its Thrift v1 gateway
     hbase_host: str = "127.0.0.1"

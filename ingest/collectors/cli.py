@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,11 @@ only files that have one). Lines that do not start with a 14-digit timestamp (fi
 invalid lines go to the dead-letter topic with their reason. A finished file is renamed to
 NAME.COMPLETED (or deleted with --on-done delete).
 
-Crash-safe: a checkpoint per file in DIR/.pilot-spool/ records the byte offset reached after each
-batch Kafka confirmed; a restart resumes there (lines of the last unconfirmed batch may be sent
-twice; loaders drop duplicates by car and timestamp). Without --once the directory is polled
-until SIGTERM/Ctrl-C, which finish the current batch, checkpoint and exit 0.
+Exactly once: each batch of lines is a Kafka transaction that also records, in the collect
+ledger topic, how far the file (named by its content's SHA-256) has been sent. A restart, or a
+copy of the same file dropped in again, continues from there: no line is lost or sent twice, and
+a file collected already is only marked done. Without --once the directory is polled until
+SIGTERM/Ctrl-C, which finish the current batch, commit it and exit 0.
 
 examples:
   pilot collect spool --dir var/sim --once --wrk-date 20200322
@@ -69,6 +71,10 @@ and produce them straight into the driving topic. --rate paces to events per sec
 replays simulated time that many times faster than real time (the original pilot's load of 1,000
 events/s for 100 cars is --speedup 20); neither: as fast as possible. --limit stops after the
 day's first N events.
+
+Exactly once: events go out in Kafka transactions that also record, in the collect ledger topic,
+how far the day (date, cars, seed) has been produced. A restart continues from there, and a day
+produced completely is not produced again (--from-scratch produces it anew on purpose).
 
 examples:
   pilot collect live --date 20200322 --cars 100 --seed 42 --speedup 20
@@ -160,6 +166,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     pace.add_argument("--speedup", type=_non_negative, metavar="X",
                       help="replay simulated time X times faster than real time")
     p.add_argument("--limit", type=int, metavar="N", help="stop after the day's first N events")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="produce the day again from its first event, even where the collect ledger "
+                        "says it was produced (duplicates what earlier runs sent)")
     p.add_argument("--processes", type=_positive_int, default=1,
                    help="producer processes, each owning some partitions (default 1)")
     _common(p)
@@ -203,7 +212,9 @@ def _collect(args: argparse.Namespace, purpose: str,
 
 
 def _run_spool(args: argparse.Namespace) -> int:
+    from ingest.collectors.ledger import read_entry
     from ingest.collectors.spool import SpoolCollector, SpoolOptions
+    from ingest.collectors.transactions import outboxes
     from ingest.collectors.validate import check_wrk_date
 
     opts = SpoolOptions(directory=args.dir, wrk_date=check_wrk_date(args.wrk_date), on_done=args.on_done,
@@ -212,8 +223,13 @@ def _run_spool(args: argparse.Namespace) -> int:
                         poll_seconds=args.poll)
     if not opts.directory.is_dir():
         raise PilotError(f"spool directory {opts.directory} does not exist")
-    return _collect(args, f"the spool collector ({opts.directory})",
-                    lambda settings, outbox, stop: SpoolCollector(settings, opts, outbox, stop))
+    purpose = f"the spool collector ({opts.directory})"
+
+    def body(settings: Settings, stop: StopFlag) -> CollectReport:
+        files = outboxes(settings, purpose, mode=args.send_mode, reconnect_timeout=args.kafka_wait)
+        return SpoolCollector(settings, opts, files, partial(read_entry, settings), stop).run()
+
+    return _with_kafka(args, purpose, body)
 
 
 def _run_tail(args: argparse.Namespace) -> int:
@@ -232,5 +248,5 @@ def _run_live(args: argparse.Namespace) -> int:
     opts = LiveOptions(date=args.date, cars=args.cars, seed=args.seed, rate=args.rate or None,
                        speedup=args.speedup or None, limit=args.limit, processes=args.processes,
                        mode=args.send_mode, progress_every=0 if args.quiet else 5.0,
-                       kafka_wait=args.kafka_wait)
+                       kafka_wait=args.kafka_wait, from_scratch=args.from_scratch)
     return _with_kafka(args, "the live producer", lambda settings, stop: run_live(settings, opts, stop))

@@ -295,6 +295,9 @@ class BulkAppender:
     def _append_group(self, delivery: BulkDelivery, topic: str, tp: Any, group: list[Record]) -> None:
         producer = self.producer
         acc = producer._accumulator
+        manager = getattr(producer, "_transaction_manager", None)
+        if manager is not None and manager.is_transactional():
+            manager.maybe_add_partition_to_transaction(tp)  # as send() does inside a transaction
         lock = acc._tp_lock(tp)
         batches = acc._batches
         timestamp = int(time.time() * 1000)

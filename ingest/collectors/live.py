@@ -11,6 +11,12 @@ first ``limit`` lines of the simulated day).
 the events of its share of the cars, so each car still comes from one producer, in order; pacing
 and ``limit`` apply to the position in the shared stream, so the processes together keep the
 rate and produce exactly the first ``limit`` events.
+
+Exactly once: each share is a source of the collect ledger (:mod:`ingest.collectors.ledger`),
+named by date, fleet size, seed and share. Its events go out in Kafka transactions of at most
+``commit_records`` events or ``commit_seconds`` seconds, each recording the position in the
+day's stream it reaches; a killed, retried or repeated run continues from there, and a day
+produced completely is not produced again (``from_scratch`` does, on purpose).
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.collectors.outbox import Outbox
+from ingest.collectors.ledger import live_source
 from ingest.collectors.pacing import SimulatedClock, TokenBucket, slice_size
 from ingest.collectors.report import CollectReport
+from ingest.collectors.transactions import TransactionalOutbox
 from ingest.progress import Ticker
 from ingest.simulator import SimulatorConfig, iter_drive_chunks, make_fleet
 from ingest.simulator.fleet import MAX_CARS
@@ -51,7 +58,9 @@ class LiveOptions:
     processes: int = 1
     mode: str = "auto"
     progress_every: float = 5.0
-    max_pending: int = 200_000
+    commit_records: int = 200_000  # a transaction holds at most this many events ...
+    commit_seconds: float = 1.0  # ... and is committed at least this often (readers see it then)
+    from_scratch: bool = False  # ignore the ledger: produce the day again from its first event
     kafka_wait: float = 300.0  # how long to wait for Kafka to come back before giving up
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
 
@@ -98,27 +107,54 @@ class _Pacer:
 
 
 def produce_share(
-    settings: Settings, opts: LiveOptions, outbox: Outbox, stop: StopFlag,
+    settings: Settings, opts: LiveOptions, outbox: TransactionalOutbox, stop: StopFlag,
     worker: int = 0, workers: int = 1, counter: Callable[[int, int], None] | None = None,
 ) -> CollectReport:
-    """Produce this worker's share of the simulated stream (all of it when ``workers`` is 1)."""
+    """Produce this worker's share of the simulated stream (all of it when ``workers`` is 1).
+
+    ``outbox`` is the transactional outbox of this share's source: the share continues from the
+    position of the day's stream its ledger entry holds, and every transaction records the
+    position it reaches (so a kill, a retry or a rerun neither repeats nor skips an event).
+    """
     report = CollectReport("live")
     fleet = make_fleet(opts.cars, opts.seed)
     topic = settings.topic_drive
     # with several processes each car belongs to one of them (round robin: even shares)
     owner = {car.encode(): i % workers for i, car in enumerate(fleet)} if workers > 1 else None
+    state = _start_state(opts, None if opts.from_scratch else outbox.read_ledger(outbox.source))
+    position = state["position"]
+    report.files.append({"source": outbox.source, "resumed_at": position,
+                         "already_collected": _finished(state, opts.limit)})
+    if report.files[0]["already_collected"]:
+        log.info("live: %s was produced already up to event %s: nothing to send", outbox.source,
+                 f"{position:,}")
+        return report.check()
+    if position:
+        log.info("live: %s resumes at event %s of the day", outbox.source, f"{position:,}")
     pacer = _Pacer(opts)
-    step = slice_size(opts.events_per_second) or UNPACED_SLICE
+    step = min(slice_size(opts.events_per_second) or UNPACED_SLICE, opts.commit_records)
     ticker = Ticker(opts.progress_every if worker == 0 and workers == 1 else 0)
     started = time.monotonic()
-    index = 0
+    index = 0  # position in the day's stream of the chunk at hand
+    reached = position  # every event before this one is sent (or belongs to another share)
     limit = opts.limit
+    complete = True
+
+    def commit(done: bool) -> None:
+        state.update(position=reached, complete=done, produced=state["produced"] + outbox.open_records,
+                     updated_at=time.time())
+        outbox.commit(dict(state))
+
     for text, _ in iter_drive_chunks(fleet, opts.date, opts.seed, opts.config):
         lines = text.split(b"\n")
         lines.pop()
+        if index + len(lines) <= position:  # sent by an earlier run
+            index += len(lines)
+            continue
+        skip = max(0, position - index)
         if limit is not None:
-            del lines[max(0, limit - index):]
-        for start in range(0, len(lines), step):
+            del lines[max(skip, limit - index):]
+        for start in range(skip, len(lines), step):
             part = lines[start:start + step]
             wait = pacer.delay(index + start, len(part))
             if wait > 0 and stop.wait(wait):
@@ -133,17 +169,31 @@ def produce_share(
                 report.bytes_read += size
                 if counter is not None:
                     counter(len(part), size)
+            reached = index + min(start + step, len(lines))
+            if outbox.open_records >= opts.commit_records or outbox.age() >= opts.commit_seconds:
+                commit(False)
             if (tick := ticker.due(report.read)) is not None:
                 _log_progress(report.read, report.bytes_read, tick.elapsed)
             if stop.is_set():
                 break
         index += len(lines)
         if stop.is_set() or (limit is not None and index >= limit):
+            complete = False
             break
-    outbox.drain()
+    commit(complete)
     report.resent = outbox.resent
     report.seconds = time.monotonic() - started
     return report.check()
+
+
+def _start_state(opts: LiveOptions, entry: dict[str, Any] | None) -> dict[str, Any]:
+    fresh = {"date": opts.date, "cars": opts.cars, "seed": opts.seed, "position": 0, "complete": False,
+             "produced": 0, "started_at": time.time()}
+    return {**fresh, **(entry or {})}
+
+
+def _finished(state: dict[str, Any], limit: int | None) -> bool:
+    return bool(state["complete"]) or (limit is not None and state["position"] >= limit)
 
 
 def _log_progress(events: int, size: int, elapsed: float) -> None:
@@ -151,14 +201,14 @@ def _log_progress(events: int, size: int, elapsed: float) -> None:
              size / 1e6 / elapsed)
 
 
-def _outbox(settings: Settings, opts: LiveOptions) -> Outbox:
-    # pipelined: up to max_pending records or 2 s of events wait for their acknowledgement
-    return Outbox(settings, "the live producer", mode=opts.mode, max_tickets=10_000,
-                  max_records=opts.max_pending, max_age=2.0, reconnect_timeout=opts.kafka_wait)
+def _outbox(settings: Settings, opts: LiveOptions, worker: int = 0, workers: int = 1) -> TransactionalOutbox:
+    source = live_source(opts.date, opts.cars, opts.seed, worker, workers)
+    return TransactionalOutbox(settings, "the live producer", source, mode=opts.mode,
+                               reconnect_timeout=opts.kafka_wait)
 
 
 def run_live(settings: Settings, opts: LiveOptions, stop: StopFlag | None = None,
-             outbox_factory: Callable[[], Outbox] | None = None) -> CollectReport:
+             outbox_factory: Callable[[], TransactionalOutbox] | None = None) -> CollectReport:
     """Run the live producer in this process, or in ``opts.processes`` worker processes."""
     stop = stop or StopFlag()
     if opts.processes == 1:
@@ -190,7 +240,7 @@ def _worker_main(settings: Settings, opts: LiveOptions, worker: int, workers: in
     # A signal to the whole process group (Ctrl-C, a supervisor's SIGTERM) reaches the workers too:
     # the first one stops every process after its current slice (the event is shared), a second
     # one aborts, as in the parent.
-    with stop_on_signals(StopFlag(stop_event)) as stop, _outbox(settings, opts) as outbox:
+    with stop_on_signals(StopFlag(stop_event)) as stop, _outbox(settings, opts, worker, workers) as outbox:
         try:
             report = produce_share(settings, opts, outbox, stop, worker, workers, count)
             results.put(("ok", worker, report.as_dict()))

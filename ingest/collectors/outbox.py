@@ -150,7 +150,7 @@ class Outbox(Closing):
             if not _retriable(error) and attempts >= NON_RETRIABLE_ATTEMPTS:
                 raise PilotError(f"Kafka at {self.settings.kafka_bootstrap} refused {n:,} records "
                                  f"{attempts} times ({self.purpose}): {error}")
-            delay = min(30.0, 2.0 ** (attempts - 1))
+            delay = min(30.0, 2.0 ** min(attempts - 1, 5))
             self.say(f"Kafka at {self.settings.kafka_bootstrap} did not confirm {n:,} of "
                      f"{ticket.size:,} records ({error or 'no answer'}); resending them in "
                      f"{delay:.0f} s, once Kafka answers ({self.purpose})")

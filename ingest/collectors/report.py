@@ -76,6 +76,19 @@ class CollectReport:
             f"  {self.seconds:.2f} s, {self.lines_per_second:,.0f} lines/s, {self.mb_per_second:.2f} MB/s"
             + (f"; {self.resent:,} records resent after Kafka failures" if self.resent else ""),
         ]
-        lines += [f"  {f['file']}: read {f['read']:,}, produced {f['produced']:,}, rejected "
-                  f"{f['rejected']:,} -> {f.get('done', '')}".rstrip(" ->") for f in self.files]
+        lines += [_describe_source(f) for f in self.files]
         return "\n".join(lines)
+
+
+def _describe_source(entry: dict[str, Any]) -> str:
+    """One line per source: a spool file, or a live producer's share of a day."""
+    if "file" not in entry:
+        if entry.get("already_collected"):
+            return f"  {entry['source']}: produced already up to event {entry['resumed_at']:,}"
+        return f"  {entry['source']}: started at event {entry['resumed_at']:,} of the day"
+    if entry.get("already_collected"):
+        totals = entry.get("file_totals", {})
+        return (f"  {entry['file']}: collected already (produced {totals.get('produced', 0):,}, "
+                f"rejected {totals.get('rejected', 0):,}) -> {entry.get('done', '')}")
+    return (f"  {entry['file']}: read {entry['read']:,}, produced {entry['produced']:,}, rejected "
+            f"{entry['rejected']:,} -> {entry.get('done', '')}").rstrip(" ->")

@@ -15,12 +15,12 @@ the car number as key; every other line (file headers included, reason ``header`
 ``settings.topic_dlq``. When a file is finished it is renamed to ``NAME.COMPLETED`` (Flume's
 convention) or deleted, and its marker removed.
 
-Crash safety: per file, a checkpoint ``DIR/.pilot-spool/NAME.json`` holds the file's inode and
-size, the byte offset of the next unread line, the line number, the wrk_date and the counts. It
-is replaced atomically only after Kafka confirmed every record of the batch before it. A
-restarted collector resumes each file from its checkpoint (with the file's original wrk_date),
-so no valid line is lost; lines of the batch that was in flight at the crash may be produced
-twice, and loaders drop such duplicates by ``(car, reg_date)`` (``status_event_id``).
+Exactly once: a file is a *source* named by the SHA-256 of its content
+(:mod:`ingest.collectors.ledger`). Its lines go to Kafka in transactions of ``batch_lines``
+lines, each ending with the file's ledger entry (byte offset and line reached, the wrk_date the
+file started with, the counts, ``done`` at the end). A collector that is killed, retried or run
+again on a copy of the same file continues from the entry: it neither loses nor repeats a line,
+and a file that was collected already is only marked done.
 """
 
 from __future__ import annotations
@@ -29,16 +29,17 @@ import fnmatch
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingest.collectors.checkpoint import read_state, remove_state, write_state
 from ingest.collectors.delivery import Records
+from ingest.collectors.ledger import file_source
 from ingest.collectors.lines import LineReader
-from ingest.collectors.outbox import Outbox
 from ingest.collectors.report import CollectReport
+from ingest.collectors.transactions import TransactionalOutbox
 from ingest.collectors.triage import triage
 from ingest.collectors.validate import status_record
 from ingest.progress import Ticker
@@ -48,7 +49,6 @@ from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".pilot-spool"
 COMPLETED_SUFFIX = ".COMPLETED"
 MARKER_SUFFIX = ".done"
 IGNORED_SUFFIXES = (".part", ".tmp", COMPLETED_SUFFIX, MARKER_SUFFIX)
@@ -98,16 +98,19 @@ def ready_files(opts: SpoolOptions) -> list[Path]:
     return [path for _, _, path in sorted(found)]
 
 
-def state_path(path: Path) -> Path:
-    return path.parent / STATE_DIR / f"{path.name}.json"
+OutboxFactory = Callable[[str], TransactionalOutbox]  # source -> its transactional outbox
 
 
 class SpoolCollector:
-    def __init__(self, settings: Settings, opts: SpoolOptions, outbox: Outbox,
-                 stop: StopFlag | None = None) -> None:
+    """``outbox_for(source)`` opens the transactional outbox of one file (it fences any older
+    collector of the same file); ``ledger`` reads a source's committed entry."""
+
+    def __init__(self, settings: Settings, opts: SpoolOptions, outbox_for: OutboxFactory,
+                 ledger: Callable[[str], dict[str, Any] | None], stop: StopFlag | None = None) -> None:
         self.settings = settings
         self.opts = opts
-        self.outbox = outbox
+        self.outbox_for = outbox_for
+        self.ledger = ledger
         self.stop = stop or StopFlag()
         self.report = CollectReport("spool")
 
@@ -116,7 +119,6 @@ class SpoolCollector:
         if not self.opts.directory.is_dir():
             raise PilotError(f"spool directory {self.opts.directory} does not exist")
         started = time.monotonic()
-        self._forget_orphan_checkpoints()
         announced = False
         while not self.stop.is_set():
             files = ready_files(self.opts)
@@ -131,92 +133,95 @@ class SpoolCollector:
                          self.opts.pattern, self.opts.directory)
             announced = not files
             self.stop.wait(self.opts.poll_seconds)
-        self.outbox.drain()
         self.report.seconds = time.monotonic() - started
         return self.report.check()
 
-    def _forget_orphan_checkpoints(self) -> None:
-        """Checkpoints of files that are gone (done just before a crash) are removed."""
-        folder = self.opts.directory / STATE_DIR
-        if not folder.is_dir():
-            return
-        for item in folder.glob("*.json"):
-            if not (self.opts.directory / item.name[: -len(".json")]).exists():
-                log.info("spool: removing the checkpoint of %s (the file is gone)", item.stem)
-                remove_state(item)
-
     def collect_file(self, path: Path) -> dict[str, Any]:
-        """Produce one file's lines from its checkpoint on, then mark the file done."""
-        opts = self.opts
-        source = f"spool:{path.resolve()}"
-        ckpt_path = state_path(path)
+        """Produce one file's lines from its ledger entry on, then mark the file done."""
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return {}
+        file_report = CollectReport("spool")
         try:
-            st = os.fstat(fd)
-            state = self._resume_state(path, read_state(ckpt_path), st)
-            wrk = state["wrk_date"].encode("ascii")
-            reader = LineReader(fd, state["offset"], state["line"])
-            file_report = CollectReport("spool")
-            ticker = Ticker(opts.progress_every)
-            if state["offset"]:
-                log.info("spool: resuming %s at line %d (byte %d of %d)", path.name, state["line"],
-                         state["offset"], st.st_size)
-            else:
-                log.info("spool: collecting %s (%.1f MB, wrk_date %s)", path.name, st.st_size / 1e6,
-                         state["wrk_date"])
-            while not self.stop.is_set():
-                first_line = reader.line
-                lines = reader.read_batch(opts.batch_lines, final=True)
-                if not lines:
-                    break
-                records = self._records(lines, first_line, wrk, source, file_report)
-                checkpoint = {**state, "offset": reader.offset, "line": reader.line,
-                              "read": state["read"] + file_report.read,
-                              "produced": state["produced"] + file_report.produced,
-                              "rejected": state["rejected"] + file_report.rejected,
-                              "reasons": _merged(state["reasons"], file_report.reasons),
-                              "updated_at": time.time()}
-                self.outbox.submit(records, on_confirmed=lambda c=checkpoint: write_state(ckpt_path, c))
-                if (tick := ticker.due(file_report.read)) is not None:
-                    log.info("spool: %s line %s (%.0f%%), %s lines/s", path.name, f"{reader.line:,}",
-                             100 * reader.offset / max(st.st_size, 1), f"{tick.rate:,.0f}")
-            self.outbox.drain()
-            finished = reader.offset >= os.fstat(fd).st_size and not reader.buffered
+            size = os.fstat(fd).st_size
+            source = file_source(path)
+            with self.outbox_for(source) as outbox:  # from here on no older collector of it writes
+                state = self._resume_state(path, self.ledger(source))
+                if not state["done"]:
+                    state = self._produce(path, fd, size, state, outbox, file_report)
+                else:
+                    log.info("spool: %s was collected already (%s lines produced, %s rejected, "
+                             "wrk_date %s): not sending it again", path.name, f"{state['produced']:,}",
+                             f"{state['rejected']:,}", state["wrk_date"])
+                self.report.resent += outbox.resent
         finally:
             os.close(fd)
         file_report.check()
         self.report.add(file_report)
-        entry = {"file": path.name, "wrk_date": state["wrk_date"], "read": file_report.read,
-                 "produced": file_report.produced, "rejected": file_report.rejected,
-                 "resumed_at_line": state["line"]}
-        if finished:
+        entry: dict[str, Any] = {
+            "file": path.name, "source": source, "wrk_date": state["wrk_date"], "read": file_report.read,
+            "produced": file_report.produced, "rejected": file_report.rejected,
+            "resumed_at_line": state["resumed_at_line"],
+            "already_collected": state["resumed_at_line"] is None,
+            "file_totals": {k: state[k] for k in ("read", "produced", "rejected")}}
+        if state["done"]:
             entry["done"] = self._mark_done(path)
-            remove_state(ckpt_path)
-            log.info("spool: %s done: read %s = produced %s + rejected %s -> %s", path.name,
-                     f"{file_report.read:,}", f"{file_report.produced:,}", f"{file_report.rejected:,}",
-                     entry["done"])
+            if file_report.read:
+                log.info("spool: %s done: read %s = produced %s + rejected %s -> %s", path.name,
+                         f"{file_report.read:,}", f"{file_report.produced:,}",
+                         f"{file_report.rejected:,}", entry["done"])
         else:
-            log.info("spool: stopped in %s at line %d; the checkpoint resumes it", path.name, reader.line)
+            log.info("spool: stopped in %s at line %d; its ledger entry resumes it", path.name, state["line"])
         self.report.files.append(entry)
         return entry
 
-    def _resume_state(self, path: Path, state: dict[str, Any] | None, st: os.stat_result) -> dict[str, Any]:
-        fresh = {"file": path.name, "inode": st.st_ino, "size": st.st_size, "offset": 0, "line": 0,
-                 "wrk_date": self.opts.wrk_date, "read": 0, "produced": 0, "rejected": 0,
-                 "reasons": {}, "started_at": time.time()}
-        if state is None:
-            return fresh
-        if state.get("inode") != st.st_ino or int(state.get("offset", 0)) > st.st_size:
-            log.warning("spool: %s was replaced since its checkpoint (inode or size changed); "
-                        "collecting it from the start", path.name)
-            return fresh
-        if state.get("wrk_date") != self.opts.wrk_date:
+    def _produce(self, path: Path, fd: int, size: int, state: dict[str, Any], outbox: TransactionalOutbox,
+                 file_report: CollectReport) -> dict[str, Any]:
+        """Send the file from ``state`` on, one transaction per batch; the state reached."""
+        opts = self.opts
+        source = f"spool:{path.resolve()}"
+        wrk = state["wrk_date"].encode("ascii")
+        reader = LineReader(fd, state["offset"], state["line"])
+        ticker = Ticker(opts.progress_every)
+        if state["offset"]:
+            log.info("spool: resuming %s at line %d (byte %d of %d)", path.name, state["line"],
+                     state["offset"], size)
+        else:
+            log.info("spool: collecting %s (%.1f MB, wrk_date %s)", path.name, size / 1e6, state["wrk_date"])
+        while not self.stop.is_set():
+            first_line = reader.line
+            lines = reader.read_batch(opts.batch_lines, final=True)
+            if not lines:
+                break
+            batch = CollectReport("spool")
+            outbox.submit(self._records(lines, first_line, wrk, source, batch))
+            state = {**state, "offset": reader.offset, "line": reader.line,
+                     "read": state["read"] + batch.read, "produced": state["produced"] + batch.produced,
+                     "rejected": state["rejected"] + batch.rejected,
+                     "reasons": _merged(state["reasons"], batch.reasons),
+                     "done": reader.offset >= size and not reader.buffered, "updated_at": time.time()}
+            outbox.commit(_entry(state))
+            file_report.add(batch)
+            if (tick := ticker.due(file_report.read)) is not None:
+                log.info("spool: %s line %s (%.0f%%), %s lines/s", path.name, f"{reader.line:,}",
+                         100 * reader.offset / max(size, 1), f"{tick.rate:,.0f}")
+        if not state["done"] and reader.offset >= size and not reader.buffered:  # an empty file
+            state = {**state, "done": True, "updated_at": time.time()}
+            outbox.commit(_entry(state))
+        return state
+
+    def _resume_state(self, path: Path, entry: dict[str, Any] | None) -> dict[str, Any]:
+        fresh: dict[str, Any] = {
+            "file": path.name, "offset": 0, "line": 0, "wrk_date": self.opts.wrk_date, "read": 0,
+            "produced": 0, "rejected": 0, "reasons": {}, "done": False, "started_at": time.time()}
+        if entry is None:
+            return {**fresh, "resumed_at_line": 0}
+        state = {**fresh, **entry}
+        if state["wrk_date"] != self.opts.wrk_date and not state["done"]:
             log.warning("spool: %s was started with wrk_date %s; keeping it for the rest of the file "
-                        "(not %s)", path.name, state.get("wrk_date"), self.opts.wrk_date)
-        return {**fresh, **state, "size": st.st_size}
+                        "(not %s)", path.name, state["wrk_date"], self.opts.wrk_date)
+        return {**state, "resumed_at_line": None if state["done"] else state["line"]}
 
     def _records(self, lines: list[bytes], first_line: int, wrk: bytes, source: str,
                  report: CollectReport) -> Records:
@@ -237,6 +242,10 @@ class SpoolCollector:
             result = target.name
         marker.unlink(missing_ok=True)
         return result
+
+
+def _entry(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != "resumed_at_line"}
 
 
 def _merged(old: dict[str, int], new: Any) -> dict[str, int]:

@@ -62,6 +62,8 @@ def consumer_config(s: Settings, group: str, **overrides: Any) -> dict[str, Any]
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
+        # collectors write in transactions: never read records of one that did not commit
+        "isolation.level": "read_committed",
         # A sink outage is ridden out inside the loop (retry with backoff): give it time before
         # the group coordinator decides this member is dead and moves its partitions.
         "max.poll.interval.ms": 30 * 60 * 1000,
@@ -169,7 +171,20 @@ class GroupConsumer(Closing):
         for tp, batch in grouped.items():
             if tp in self.positions:
                 self.positions[tp] = batch[-1].offset() + 1
+        self._skip_control_records()
         return grouped
+
+    def _skip_control_records(self) -> None:
+        """Move positions past transaction markers and aborted records, which are never handed
+        out: a partition whose last records are those is still read to its end."""
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+        if not self.positions:
+            return
+        for p in self._consumer.position([KafkaTopicPartition(*tp) for tp in self.positions]):
+            tp = TopicPartition(p.topic, p.partition)
+            if tp in self.positions and p.offset > self.positions[tp]:
+                self.positions[tp] = p.offset
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.positions)

@@ -1,7 +1,8 @@
 """Collectors against the real Kafka: round trips, crash recovery, the DLQ, tail, outage, live.
 
-Each module run uses its own topics (``it-<id>-status|drive|dlq``, deleted afterwards) and reads
-back from the end offsets recorded before each run, so data already in Kafka does not interfere.
+Each module run uses its own topics (``it-<id>-status|drive|dlq|ledger``, deleted afterwards) and
+reads back from the end offsets recorded before each run, so data already in Kafka does not
+interfere. Collection is exactly once: every check compares the records with the source exactly.
 Only Kafka is needed: the fixture starts it if it is down (and stops it again at the end unless
 PILOT_KEEP_STACK=1).
 """
@@ -19,17 +20,20 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from ingest.collectors.ledger import file_source, read_entry
 from ingest.collectors.outbox import Outbox
-from ingest.collectors.spool import SpoolCollector, SpoolOptions, state_path
+from ingest.collectors.spool import SpoolCollector, SpoolOptions
 from ingest.collectors.tail import TailCollector, TailOptions
+from ingest.collectors.transactions import TransactionalOutbox, outboxes
 from ingest.dlq import DeadLetter
 from ingest.kafka_io import partition_for
-from ingest.records import drive_event_id, parse_collected_status_line, parse_drive_line, status_event_id
+from ingest.records import parse_drive_line
 from ingest.simulator import SimulatorConfig, iter_drive_events, make_fleet, simulate_day
 from ingest.topics import ensure_topics
 from pilot.settings import REPO_ROOT, Settings, get_settings
@@ -48,12 +52,12 @@ def kafka() -> Iterator[Settings]:
     manager.up(base, ["kafka"])
     uid = uuid.uuid4().hex[:8]
     s = dataclasses.replace(base, topic_status=f"it-{uid}-status", topic_drive=f"it-{uid}-drive",
-                            topic_dlq=f"it-{uid}-dlq")
+                            topic_dlq=f"it-{uid}-dlq", topic_collect_ledger=f"it-{uid}-ledger")
     ensure_topics(s, partitions=3)
     yield s
     try:
         admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
-        admin.delete_topics([s.topic_status, s.topic_drive, s.topic_dlq])
+        admin.delete_topics([s.topic_status, s.topic_drive, s.topic_dlq, s.topic_collect_ledger])
         admin.close()
     except Exception as exc:  # cleanup only
         print(f"could not delete the test topics: {exc}")
@@ -63,7 +67,8 @@ def kafka() -> Iterator[Settings]:
 
 def env_for(s: Settings) -> dict[str, str]:
     return {**os.environ, "PILOT_TOPIC_STATUS": s.topic_status, "PILOT_TOPIC_DRIVE": s.topic_drive,
-            "PILOT_TOPIC_DLQ": s.topic_dlq, "PYTHONUNBUFFERED": "1"}
+            "PILOT_TOPIC_DLQ": s.topic_dlq, "PILOT_TOPIC_COLLECT_LEDGER": s.topic_collect_ledger,
+            "PYTHONUNBUFFERED": "1"}
 
 
 def pilot(s: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -73,7 +78,7 @@ def pilot(s: Settings, *args: str, timeout: float = 120) -> subprocess.Completed
 
 def consumer(s: Settings) -> KafkaConsumer:
     return KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False, group_id=None,
-                         consumer_timeout_ms=1000)
+                         consumer_timeout_ms=1000, isolation_level="read_committed")
 
 
 def end_offsets(s: Settings, topic: str) -> dict[TopicPartition, int]:
@@ -105,24 +110,32 @@ def read_since(s: Settings, start: dict[TopicPartition, int]) -> list:
 
 
 def outbox(s: Settings, mode: str = "auto") -> Outbox:
+    """The tail collector's outbox (at least once; see ``ingest.collectors.tail``)."""
     return Outbox(s, "an integration test", mode=mode)
+
+
+def spool_collector(s: Settings, opts: SpoolOptions, **kw: object) -> SpoolCollector:
+    return SpoolCollector(s, opts, outboxes(s, "an integration test", **kw), partial(read_entry, s))
 
 
 # ---- (a) a simulated day round trip ----------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["bulk", "send"])
 def test_spool_round_trip_of_a_simulated_day(kafka: Settings, tmp_path: Path, mode: str) -> None:
-    simulate_day(tmp_path, DATE, cars=5, seed=11, config=SimulatorConfig(day_seconds=7200),
+    seed = {"bulk": 11, "send": 12}[mode]  # a file's content is collected once: one day per mode
+    simulate_day(tmp_path, DATE, cars=5, seed=seed, config=SimulatorConfig(day_seconds=7200),
                  only=["master", "status"])
     source = (tmp_path / f"SmartCarStatusInfo_{DATE}.txt").read_text().splitlines()
     start, dlq_start = end_offsets(kafka, kafka.topic_status), end_offsets(kafka, kafka.topic_dlq)
     opts = SpoolOptions(directory=tmp_path, wrk_date="20200323", once=True, batch_lines=2000,
-                        known_cars=frozenset(make_fleet(5, 11)))
-    box = outbox(kafka, mode)
-    assert box.send_mode == mode
-    try:
-        report = SpoolCollector(kafka, opts, box).run()
-    finally:
-        box.close()
+                        known_cars=frozenset(make_fleet(5, seed)))
+    boxes: list[TransactionalOutbox] = []
+
+    def open_outbox(source_key: str) -> TransactionalOutbox:
+        boxes.append(TransactionalOutbox(kafka, "an integration test", source_key, mode=mode))
+        return boxes[-1]
+
+    report = SpoolCollector(kafka, opts, open_outbox, partial(read_entry, kafka)).run()
+    assert [box.send_mode for box in boxes] == [mode]
     assert report.read == report.produced == len(source) == 5 * 1800
     records = read_since(kafka, start)
     assert Counter(r.value.decode() for r in records) == Counter(f"{line},20200323" for line in source)
@@ -138,28 +151,33 @@ def test_spool_round_trip_of_a_simulated_day(kafka: Settings, tmp_path: Path, mo
     assert (tmp_path / f"SmartCarStatusInfo_{DATE}.txt.COMPLETED").exists()
 
 
-# ---- (b) SIGKILL mid-file, restart ---------------------------------------------------------------
-def test_spool_killed_mid_file_loses_nothing(kafka: Settings, tmp_path: Path) -> None:
+# ---- (b) SIGKILL mid-file, restart, rerun ------------------------------------------------------------
+def test_spool_killed_mid_file_then_rerun_sends_each_line_once(kafka: Settings, tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     simulate_day(spool, DATE, cars=40, seed=5, config=SimulatorConfig(day_seconds=7200), only=["status"])
     path = spool / f"SmartCarStatusInfo_{DATE}.txt"
     source = path.read_text().splitlines()  # 72,000 lines
+    key = file_source(path)
     start = end_offsets(kafka, kafka.topic_status)
     args = ("collect", "spool", "--dir", str(spool), "--once", "--wrk-date", DATE, "--batch-lines", "300")
     proc = subprocess.Popen([*PILOT_CLI, *args], env=env_for(kafka), cwd=REPO_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ckpt = state_path(path)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline and proc.poll() is None:
-        if ckpt.exists() and json.loads(ckpt.read_text())["line"] >= 9_000:
+        entry = read_entry(kafka, key)
+        if entry is not None and entry["line"] >= 9_000:
             break
-        time.sleep(0.005)
+        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL, "the collector finished before it could be killed"
-    killed_at = json.loads(ckpt.read_text())["line"]
+    killed_at = read_entry(kafka, key)["line"]  # type: ignore[index]
     assert 9_000 <= killed_at < len(source) and path.exists()
 
+    # the same file dropped in again (a new inode, as an Airflow retry copies it): same source
+    copy = spool / f"{path.name}.part"
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)
     done = pilot(kafka, *args, "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -167,14 +185,18 @@ def test_spool_killed_mid_file_loses_nothing(kafka: Settings, tmp_path: Path) ->
     assert report["files"][0]["resumed_at_line"] == killed_at
     assert f"resuming {path.name} at line {killed_at}" in done.stderr
 
-    values = [r.value.decode() for r in read_since(kafka, start)]
-    expected = [f"{line},{DATE}" for line in source]
-    assert set(values) == set(expected)  # every valid line at least once
-    dupes = Counter(values) - Counter(expected)
-    assert set(dupes) <= set(expected[killed_at:killed_at + 300])  # only the unconfirmed batch
-    ids = Counter(status_event_id(parse_collected_status_line(v)) for v in values)
-    assert len(ids) == len(source) and sum(ids.values()) - len(ids) == sum(dupes.values())
-    assert not path.exists() and not ckpt.exists()
+    expected = Counter(f"{line},{DATE}" for line in source)
+    assert Counter(r.value.decode() for r in read_since(kafka, start)) == expected  # exactly once
+    assert not path.exists() and read_entry(kafka, key)["done"] is True  # type: ignore[index]
+
+    # the day's file collected again (a rerun of the day): nothing more is sent
+    (spool / path.name).write_bytes("\n".join(source).encode() + b"\n")
+    again = pilot(kafka, *args, "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["produced"] == 0 and report["files"][0]["already_collected"] is True
+    assert report["files"][0]["file_totals"]["produced"] == len(source)
+    assert Counter(r.value.decode() for r in read_since(kafka, start)) == expected
 
 
 # ---- (c) bad lines ---------------------------------------------------------------------------------
@@ -279,13 +301,11 @@ def test_broker_restart_mid_run_loses_nothing(kafka: Settings) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "waiting for Kafka at 127.0.0.1:9092" in err and "records pending" in err
+    assert "waiting for Kafka at 127.0.0.1:9092" in err
     assert f"read {n:,} = produced {n:,}" in out
     expected = list(iter_drive_events(make_fleet(30, 4), DATE, 4))[:n]
     values = [r.value.decode() for r in read_since(kafka, start)]
-    assert set(values) == set(expected)  # nothing lost
-    ids = Counter(drive_event_id(parse_drive_line(v)) for v in values)
-    assert len(ids) == n  # any duplicate is the same event, recognisable by its id
+    assert Counter(values) == Counter(expected)  # nothing lost, nothing twice
 
 
 # ---- (f) live with --limit ---------------------------------------------------------------------------
@@ -311,57 +331,56 @@ def test_live_limit_produces_the_first_n_events_in_order(kafka: Settings, proces
     assert per_car == want
 
 
-# ---- (g) records kafka-python gave up on are resent with a new producer -----------------------------
-def test_expired_batches_are_resent_once_kafka_is_back(kafka: Settings, tmp_path: Path) -> None:
-    """A short delivery timeout makes kafka-python fail the batches while the broker is down;
-    the outbox then waits for Kafka, builds a new producer and sends exactly those records again."""
+# ---- (g) a transaction kafka-python gave up on is sent again with a new producer -------------------
+def test_failed_transactions_are_sent_again_once_kafka_is_back(kafka: Settings, tmp_path: Path) -> None:
+    """Kafka frozen (SIGSTOP) mid-file with a short delivery timeout: kafka-python fails the open
+    transaction's batches; the outbox waits for Kafka, fences the failed producer with a new one
+    (its open transaction is aborted) and sends that transaction again: every line exactly once."""
     from ingest.kafka_io import make_producer
-    from ingest.stopping import StopFlag
 
     base = get_settings()
     spool = tmp_path / "spool"
-    spool.mkdir()
-    simulate_day(tmp_path, DATE, cars=5, seed=3, config=SimulatorConfig(day_seconds=3600), only=["status"])
-    source = (tmp_path / f"SmartCarStatusInfo_{DATE}.txt").read_text().splitlines()
+    simulate_day(spool, DATE, cars=40, seed=3, config=SimulatorConfig(day_seconds=7200), only=["status"])
+    source = (spool / f"SmartCarStatusInfo_{DATE}.txt").read_text().splitlines()
     start = end_offsets(kafka, kafka.topic_status)
     said: list[str] = []
+    boxes: list[TransactionalOutbox] = []
 
     def say(message: str) -> None:
         said.append(message)
         print(message)
 
-    def short_lived(s: Settings) -> object:
-        return make_producer(s, delivery_timeout_ms=4000, request_timeout_ms=2000, max_block_ms=5000)
+    def short_lived(s: Settings, **overrides: object) -> object:
+        return make_producer(s, delivery_timeout_ms=4000, request_timeout_ms=2000, max_block_ms=5000,
+                             **overrides)
 
-    box = Outbox(kafka, "the outage test", say=say, wait_step=1.0, reconnect_timeout=120,
-                 producer_factory=short_lived)
-    box.producer.partitions_for(kafka.topic_status)  # metadata known: sends go to the accumulator
-    box.producer.partitions_for(kafka.topic_dlq)
-    stop = StopFlag()
-    opts = SpoolOptions(directory=spool, wrk_date=DATE, batch_lines=1000, poll_seconds=0.2)
-    collector = SpoolCollector(kafka, opts, box, stop)
+    def open_outbox(key: str) -> TransactionalOutbox:
+        boxes.append(TransactionalOutbox(kafka, "the outage test", key, say=say, wait_step=1.0,
+                                         reconnect_timeout=120, producer_factory=short_lived))
+        return boxes[-1]
+
+    opts = SpoolOptions(directory=spool, wrk_date=DATE, once=True, batch_lines=200)
+    collector = SpoolCollector(kafka, opts, open_outbox, partial(read_entry, kafka))
     result: dict[str, object] = {}
     thread = threading.Thread(target=lambda: result.setdefault("report", collector.run()))
+    (kafka_pid,) = [st.pid for st in manager.status(base, ["kafka"])]
+    assert kafka_pid
     thread.start()
+    frozen = False
     try:
-        manager.down(base, ["kafka"])
-        os.replace(tmp_path / f"SmartCarStatusInfo_{DATE}.txt", spool / f"SmartCarStatusInfo_{DATE}.txt")
-        time.sleep(8)
-        manager.up(base, ["kafka"])
-        done = spool / f"SmartCarStatusInfo_{DATE}.txt.COMPLETED"
         deadline = time.monotonic() + 60
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        while not (boxes and boxes[0].transactions >= 3) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(kafka_pid, signal.SIGSTOP)
+        frozen = True
+        time.sleep(10)
     finally:
-        manager.up(base, ["kafka"])
-        stop.set()
-        thread.join(timeout=60)
-        box.close()
+        if frozen:
+            os.kill(kafka_pid, signal.SIGCONT)
+        thread.join(timeout=180)
     report = result["report"]
     assert report.read == report.produced == len(source)  # type: ignore[attr-defined]
-    assert any("did not confirm" in m and "resending" in m for m in said), said
-    assert box.resent > 0
+    assert any("did not commit" in m and "trying again" in m for m in said), said
+    assert report.resent > 0  # type: ignore[attr-defined]
     values = [r.value.decode() for r in read_since(kafka, start)]
-    expected = [f"{line},{DATE}" for line in source]
-    assert set(values) == set(expected)
-    assert set(Counter(values) - Counter(expected)) <= set(expected)  # duplicates only of resent lines
+    assert Counter(values) == Counter(f"{line},{DATE}" for line in source)  # exactly once

@@ -21,9 +21,10 @@ from ingest.simulator import SimulatorConfig, iter_drive_events, make_fleet
 from ingest.stopping import StopFlag
 from orchestration.cli import main
 from pilot.errors import PilotError
-from tests.unit.test_collectors_fakes import FakeBroker, outbox, settings
+from tests.unit.test_collectors_fakes import Crash, FakeBroker, settings, transactional_outbox
 
 PILOT_CLI = (sys.executable, "-m", "orchestration.cli")
+SOURCE = "live/test"
 
 
 # ---- reading lines ---------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def test_live_limit_gives_the_simulators_first_events(tmp_path: Path) -> None:
     broker = FakeBroker()
     config = SimulatorConfig(day_seconds=600)
     opts = LiveOptions(date="20200322", cars=7, seed=3, limit=1234, config=config)
-    report = produce_share(s, opts, outbox(s, broker), StopFlag())
+    report = produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
     expected = list(iter_drive_events(make_fleet(7, 3), "20200322", 3, config))[:1234]
     assert report.read == report.produced == 1234
     assert [v.decode() for v in broker.values("drive")] == expected
@@ -153,8 +154,8 @@ def test_live_workers_split_cars_and_together_produce_everything(tmp_path: Path)
     for worker in range(2):
         broker = FakeBroker()
         opts = LiveOptions(date="20200322", cars=9, seed=1, limit=2000, config=config)
-        report = produce_share(s, opts, outbox(s, broker), StopFlag(), worker, 2)
-        assert report.read == len(broker.log)
+        report = produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag(), worker, 2)
+        assert report.read == len(broker.values("drive"))
         per_worker.append([v.decode() for v in broker.values("drive")])
     cars = [{line.split(",")[1] for line in lines} for lines in per_worker]
     assert not cars[0] & cars[1]
@@ -170,12 +171,47 @@ def test_live_workers_split_cars_and_together_produce_everything(tmp_path: Path)
     assert sorted(per_worker[0] + per_worker[1]) == sorted(expected)
 
 
+def test_live_crash_then_restart_sends_every_event_once_and_a_rerun_sends_none(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    broker = FakeBroker()
+    config = SimulatorConfig(day_seconds=600)
+    opts = LiveOptions(date="20200322", cars=7, seed=3, config=config, commit_records=500)
+    expected = [line.encode() for line in iter_drive_events(make_fleet(7, 3), "20200322", 3, config)]
+    broker.crash_after = 1_234  # the process dies inside its third transaction
+    with pytest.raises(Crash):
+        produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
+    assert broker.values("drive") == expected[:1_000]
+    assert broker.ledger(SOURCE)["position"] == 1_000  # type: ignore[index]
+    broker.crash_after = None
+    report = produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
+    assert report.produced == len(expected) - 1_000 and report.files[0]["resumed_at"] == 1_000
+    assert broker.values("drive") == expected
+    assert broker.ledger(SOURCE)["complete"] is True  # type: ignore[index]
+    rerun = produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
+    assert rerun.produced == 0 and rerun.files[0]["already_collected"] is True
+    assert broker.values("drive") == expected
+    again = produce_share(s, LiveOptions(date="20200322", cars=7, seed=3, config=config, from_scratch=True),
+                          transactional_outbox(s, broker, SOURCE), StopFlag())
+    assert again.produced == len(expected)  # on purpose
+
+
+def test_live_limit_then_more_continues_where_the_limit_stopped(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    broker = FakeBroker()
+    config = SimulatorConfig(day_seconds=600)
+    expected = [line.encode() for line in iter_drive_events(make_fleet(5, 2), "20200322", 2, config)]
+    for limit in (300, 300, 800, None):
+        opts = LiveOptions(date="20200322", cars=5, seed=2, limit=limit, config=config)
+        produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
+    assert broker.values("drive") == expected
+
+
 def test_live_paced_run_keeps_the_rate(tmp_path: Path) -> None:
     s = settings(tmp_path)
     broker = FakeBroker()
     opts = LiveOptions(date="20200322", cars=10, rate=2000, limit=600,
                        config=SimulatorConfig(day_seconds=600))
-    report = produce_share(s, opts, outbox(s, broker), StopFlag())
+    report = produce_share(s, opts, transactional_outbox(s, broker, SOURCE), StopFlag())
     assert report.read == 600
     assert 0.2 < report.seconds < 5.0  # 600 events at 2,000/s: about 0.3 s minus the burst
 

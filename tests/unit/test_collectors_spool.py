@@ -1,22 +1,21 @@
-"""The spool collector: done markers, validation to the DLQ, checkpoints and crash recovery."""
+"""The spool collector: done markers, validation to the DLQ, the ledger and crash recovery."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from ingest.collectors.checkpoint import read_state, write_state
-from ingest.collectors.spool import SpoolCollector, SpoolOptions, ready_files, state_path
+from ingest.collectors.ledger import file_source
+from ingest.collectors.spool import SpoolCollector, SpoolOptions, ready_files
+from ingest.collectors.transactions import TransactionalOutbox
 from ingest.dlq import DeadLetter
-from ingest.records import parse_collected_status_line, status_event_id
+from ingest.records import parse_collected_status_line
 from ingest.simulator import SimulatorConfig, make_fleet
 from ingest.simulator.status import write_status_day
 from ingest.stopping import StopFlag
-from tests.unit.test_collectors_fakes import Crash, FakeBroker, outbox, settings
+from tests.unit.test_collectors_fakes import Crash, FakeBroker, settings, transactional_outbox
 
 GOOD = "20200322000004,A0001,90,91,92,93,1,1,1,1,A,A,95"
 
@@ -31,7 +30,8 @@ def collector(tmp_path: Path, broker: FakeBroker, folder: Path, stop: StopFlag |
               **kw: object) -> SpoolCollector:
     s = settings(tmp_path)
     opts = SpoolOptions(directory=folder, wrk_date=str(kw.pop("wrk_date", "20200323")), once=True, **kw)
-    return SpoolCollector(s, opts, outbox(s, broker), stop)
+    return SpoolCollector(s, opts, lambda source: transactional_outbox(s, broker, source), broker.ledger,
+                          stop)
 
 
 def test_collects_a_file_appends_wrk_date_and_renames_it(tmp_path: Path) -> None:
@@ -46,7 +46,8 @@ def test_collects_a_file_appends_wrk_date_and_renames_it(tmp_path: Path) -> None
     for value in broker.values("status")[:50]:
         assert parse_collected_status_line(value)[-1] == "20200323"
     assert not path.exists() and path.with_name(path.name + ".COMPLETED").is_file()
-    assert not state_path(path).exists()
+    entry = broker.ledger(file_source(path.with_name(path.name + ".COMPLETED")))
+    assert entry is not None and entry["done"] and entry["produced"] == len(lines)
     assert report.files[0]["done"] == path.name + ".COMPLETED"
 
 
@@ -106,33 +107,26 @@ def test_only_complete_files_are_taken(tmp_path: Path) -> None:
     assert len(broker.values("status")) == 1
 
 
-def test_crash_mid_file_then_restart_loses_nothing(tmp_path: Path) -> None:
+def test_crash_mid_file_then_restart_sends_every_line_once(tmp_path: Path) -> None:
     folder = tmp_path / "spool"
     path = status_file(folder, cars=5, day_seconds=3600)  # 4,500 lines
     source = path.read_bytes().decode().splitlines()
+    key = file_source(path)
     broker = FakeBroker()
-    broker.crash_after = 2_350  # mid batch 5 (batches of 500)
+    broker.crash_after = 2_350  # mid transaction 5 (batches of 500)
     with pytest.raises(Crash):
         collector(tmp_path, broker, folder, batch_lines=500).run()
-    state = read_state(state_path(path))
-    assert state is not None and state["line"] == 2_000 and state["produced"] == 2_000
-    assert state["offset"] == sum(len(line) + 1 for line in source[:2_000])
-    assert path.exists()
-    first_run = list(broker.values("status"))
-    assert len(first_run) == 2_350
+    entry = broker.ledger(key)
+    assert entry is not None and entry["line"] == 2_000 and entry["produced"] == 2_000
+    assert entry["offset"] == sum(len(line) + 1 for line in source[:2_000])
+    assert path.exists() and len(broker.values("status")) == 2_000  # the open transaction is not visible
 
     broker.crash_after = None
     report = collector(tmp_path, broker, folder, batch_lines=500).run()
     assert report.read == report.produced == 2_500  # resumed at line 2,001
     assert report.files[0]["resumed_at_line"] == 2_000
-    produced = [v.decode() for v in broker.values("status")]
-    expected = [f"{line},20200323" for line in source]
-    assert set(produced) == set(expected)  # no valid line lost
-    dupes = Counter(produced) - Counter(expected)
-    assert set(dupes) == set(expected[2_000:2_350])  # only the unconfirmed batch, recognisable:
-    ids = Counter(status_event_id(parse_collected_status_line(v)) for v in produced)
-    assert sum(n - 1 for n in ids.values()) == 350
-    assert not path.exists() and not state_path(path).exists()
+    assert [v.decode() for v in broker.values("status")] == [f"{line},20200323" for line in source]
+    assert not path.exists() and broker.ledger(key)["done"] is True  # type: ignore[index]
 
 
 def test_resume_keeps_the_files_wrk_date(tmp_path: Path) -> None:
@@ -147,55 +141,52 @@ def test_resume_keeps_the_files_wrk_date(tmp_path: Path) -> None:
     assert {v[-8:] for v in broker.values("status")} == {b"20200322"}
 
 
-def test_checkpoint_of_a_replaced_file_is_ignored(tmp_path: Path) -> None:
+def test_a_copy_of_a_collected_file_is_only_marked_done(tmp_path: Path) -> None:
+    """A rerun (or an Airflow retry) drops the same content in again: nothing is sent twice."""
     folder = tmp_path / "spool"
     path = status_file(folder)
-    n = len(path.read_bytes().splitlines())
-    write_state(state_path(path), {"inode": os.stat(path).st_ino + 1, "offset": 100, "line": 2,
-                                   "wrk_date": "20200322", "read": 2, "produced": 2, "rejected": 0,
-                                   "reasons": {}})
+    content = path.read_bytes()
     broker = FakeBroker()
-    report = collector(tmp_path, broker, folder).run()
-    assert report.read == n == len(broker.values("status"))
+    first = collector(tmp_path, broker, folder).run()
+    path.write_bytes(content)  # a new file (inode) with the same content
+    again = collector(tmp_path, broker, folder).run()
+    assert first.produced == len(content.splitlines()) == len(broker.values("status"))
+    assert again.read == again.produced == 0
+    assert again.files[0]["already_collected"] is True
+    assert again.files[0]["file_totals"]["produced"] == first.produced
+    assert again.files[0]["done"] == path.name + ".COMPLETED" and not path.exists()
 
 
-def test_checkpoint_at_end_of_file_only_marks_it_done(tmp_path: Path) -> None:
-    """A crash after the last batch was confirmed but before the rename: nothing is sent again."""
+def test_a_file_with_other_content_is_a_new_source(tmp_path: Path) -> None:
     folder = tmp_path / "spool"
     path = status_file(folder)
-    st = os.stat(path)
-    write_state(state_path(path), {"inode": st.st_ino, "offset": st.st_size, "line": 450,
-                                   "wrk_date": "20200322", "read": 450, "produced": 450, "rejected": 0,
-                                   "reasons": {}})
     broker = FakeBroker()
+    collector(tmp_path, broker, folder).run()
+    path.write_text(GOOD + "\n")
     report = collector(tmp_path, broker, folder).run()
-    assert report.read == 0 and broker.log == []
-    assert path.with_name(path.name + ".COMPLETED").exists()
+    assert report.produced == 1 and broker.values("status")[-1] == f"{GOOD},20200323".encode()
 
 
-def test_orphan_checkpoints_are_removed(tmp_path: Path) -> None:
-    folder = tmp_path / "spool"
-    folder.mkdir()
-    orphan = folder / ".pilot-spool" / "SmartCarStatusInfo_19990101.txt.json"
-    write_state(orphan, {"inode": 1})
-    collector(tmp_path, FakeBroker(), folder).run()
-    assert not orphan.exists()
-
-
-def test_stop_finishes_the_batch_and_keeps_the_checkpoint(tmp_path: Path) -> None:
+def test_stop_finishes_the_batch_and_commits_its_position(tmp_path: Path) -> None:
     folder = tmp_path / "spool"
     path = status_file(folder)
     stop = StopFlag()
     broker = FakeBroker()
-    spool = collector(tmp_path, broker, folder, stop, batch_lines=100)
-    original = spool.outbox.submit
+    s = settings(tmp_path)
 
-    def submit_then_stop(records, on_confirmed=None):  # type: ignore[no-untyped-def]
-        original(records, on_confirmed)
-        stop.set()
+    def outbox_then_stop(source: str) -> TransactionalOutbox:
+        box = transactional_outbox(s, broker, source)
+        original = box.submit
 
-    spool.outbox.submit = submit_then_stop  # type: ignore[method-assign]
-    report = spool.run()
+        def submit_then_stop(records):  # type: ignore[no-untyped-def]
+            original(records)
+            stop.set()
+
+        box.submit = submit_then_stop  # type: ignore[method-assign]
+        return box
+
+    opts = SpoolOptions(directory=folder, wrk_date="20200323", once=True, batch_lines=100)
+    report = SpoolCollector(s, opts, outbox_then_stop, broker.ledger, stop).run()
     assert report.read == 100 == len(broker.values("status"))
-    assert json.loads(state_path(path).read_text())["line"] == 100
+    assert broker.ledger(file_source(path))["line"] == 100  # type: ignore[index]
     assert path.exists()
