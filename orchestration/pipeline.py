@@ -236,11 +236,22 @@ def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,
         },
     }
     per_stage = summary["2. records per stage"]
+    # the day's totals, whether this run or an earlier one of the same day collected them
     if "collect_status" in stages:
         c = stages["collect_status"]
-        per_stage["status collected (produced / rejected)"] = f"{c.get('produced')} / {c.get('rejected')}"
+        totals = [f["file_totals"] for f in c.get("files", []) if "file_totals" in f] or [c]
+        per_stage["status collected (produced / rejected)"] = (
+            f"{sum(t.get('produced', 0) for t in totals)} / {sum(t.get('rejected', 0) for t in totals)}")
+        if any(f.get("already_collected") for f in c.get("files", [])):
+            per_stage["status file collected by an earlier run of the day"] = True
     if "collect_drive" in stages:
-        per_stage["driving events produced live"] = stages["collect_drive"].get("produced")
+        d = stages["collect_drive"]
+        shares = d.get("files", [])
+        per_stage["driving events produced live"] = (
+            sum(f["produced_in_total"] for f in shares) if shares and all(
+                "produced_in_total" in f for f in shares) else d.get("produced"))
+        if any(f.get("already_collected") for f in shares):
+            per_stage["driving day produced by an earlier run of the day"] = True
     if "load_batch" in stages:
         for topic, c in stages["load_batch"].get("topics", {}).items():
             per_stage[f"batch-loaded from {topic} (written / rejected)"] = f"{c['written']} / {c['rejected']}"

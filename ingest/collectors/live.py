@@ -125,6 +125,7 @@ def produce_share(
     position = state["position"]
     report.files.append({"source": outbox.source, "resumed_at": position,
                          "already_collected": _finished(state, opts.limit)})
+    report.files[0]["produced_in_total"] = state["produced"]
     if report.files[0]["already_collected"]:
         log.info("live: %s was produced already up to event %s: nothing to send", outbox.source,
                  f"{position:,}")
@@ -181,6 +182,7 @@ def produce_share(
             complete = False
             break
     commit(complete)
+    report.files[0]["produced_in_total"] = state["produced"]
     report.resent = outbox.resent
     report.seconds = time.monotonic() - started
     return report.check()
@@ -292,7 +294,7 @@ def _run_processes(settings: Settings, opts: LiveOptions, stop: StopFlag) -> Col
     for _, payload in outcomes.values():
         part = CollectReport("live", read=payload["read"], produced=payload["produced"],
                              rejected=payload["rejected"], bytes_read=payload["bytes"],
-                             resent=payload["resent"])
+                             resent=payload["resent"], files=payload["files"])
         report.add(part)
     # production time of the slowest process; starting the processes is logged separately
     report.seconds = max(payload["seconds"] for _, payload in outcomes.values())

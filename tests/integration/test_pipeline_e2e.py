@@ -1,28 +1,103 @@
 """The end-to-end DAG, triggered through the Airflow REST API and run by the real scheduler,
-checked store by store against the simulator's ground truth."""
+checked store by store against the simulator's ground truth.
+
+The day goes through the DAG the hard way: its live collector is killed with SIGKILL after it has
+committed part of the day, Airflow retries it, and then the whole day is run a second time. Every
+store must still hold each record exactly once (issue 12: idempotent collection end to end).
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from collections import Counter
+from typing import Any
+
+import psutil
 import pytest
 
+from ingest.collectors.ledger import live_source, read_entry
+from orchestration.airflow_api import AirflowClient
 from orchestration.demo import DAG_ID, report_failure, trigger_run
 from orchestration.pipeline import RunSpec, ground_truth
 from pilot.settings import Settings
 
-SPEC = RunSpec(date="20200411", cars=6, seed=11)
+SPEC = RunSpec(date="20200411", cars=6, seed=11, rate=20_000)  # paced: the kill lands mid-day
 CHECK_COLUMNS = {"Tire Check": "tire_check", "Light Check": "light_check", "Engine Check": "engine_check",
                  "Brake Check": "brake_check", "Battery Check": "battery_check"}
 
 
-@pytest.fixture(scope="module")
-def finished_run(stack: Settings) -> dict:
-    client, run_id = trigger_run(stack, SPEC)
+def task_process(ti_id: str) -> psutil.Process | None:
+    """The process running a task instance (the LocalExecutor names it ``airflow worker -- <id>``;
+    its parent, the supervisor, is ``airflow worker -- LocalExecutor: <id>``)."""
+    for proc in psutil.process_iter(["cmdline"]):
+        if " ".join(proc.info["cmdline"] or []).strip() == f"airflow worker -- {ti_id}":
+            return proc
+    return None
+
+
+def kill_collect_drive_mid_day(stack: Settings, client: AirflowClient, run_id: str) -> int:
+    """SIGKILL the run's ``collect_drive`` task once it committed part of the day, not all of it;
+    the position the ledger held when it died."""
+    source = live_source(SPEC.date, SPEC.cars, SPEC.seed)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        (ti,) = [t for t in client.task_instances(DAG_ID, run_id) if t["task_id"] == "collect_drive"]
+        assert ti["state"] not in ("success", "failed", "upstream_failed"), "finished before the kill"
+        entry = read_entry(stack, source) if ti["state"] == "running" else None
+        if entry and entry["position"] > 0 and not entry["complete"]:
+            proc = task_process(ti["id"])
+            if proc is not None:
+                os.kill(proc.pid, signal.SIGKILL)
+                entry = read_entry(stack, source)
+                assert entry is not None and not entry["complete"], "finished before the kill"
+                return int(entry["position"])
+        time.sleep(0.2)
+    raise AssertionError("collect_drive never ran long enough to be killed")
+
+
+def run_to_success(stack: Settings, client: AirflowClient, run_id: str) -> None:
     run = client.wait_for_run(DAG_ID, run_id, timeout=1200)
     if run["state"] != "success":
         report_failure(stack, client, run_id)
     assert run["state"] == "success", f"run {run_id} ended {run['state']}"
-    return {"client": client, "run_id": run_id, "truth": ground_truth(SPEC, stack),
-            "summary": client.xcom(DAG_ID, run_id, "summary")}
+
+
+@pytest.fixture(scope="module")
+def finished_run(stack: Settings) -> dict[str, Any]:
+    already = read_entry(stack, live_source(SPEC.date, SPEC.cars, SPEC.seed))  # an earlier session's
+    client, first = trigger_run(stack, SPEC)
+    killed_at = None if already and already["complete"] else kill_collect_drive_mid_day(stack, client, first)
+    run_to_success(stack, client, first)
+    tries = {t["task_id"]: t["try_number"] for t in client.task_instances(DAG_ID, first)}
+    _, second = trigger_run(stack, SPEC, client)  # the same day once more
+    run_to_success(stack, client, second)
+    return {"client": client, "run_id": second, "truth": ground_truth(SPEC, stack),
+            "summary": client.xcom(DAG_ID, second, "summary"), "killed_at": killed_at,
+            "first_tries": tries, "drive_again": client.xcom(DAG_ID, second, "collect_drive")}
+
+
+def test_the_killed_collector_was_retried_and_the_rerun_sent_nothing(finished_run: dict) -> None:
+    if finished_run["killed_at"] is not None:
+        assert finished_run["first_tries"]["collect_drive"] >= 2
+    rerun = finished_run["drive_again"]
+    assert rerun["produced"] == 0 and rerun["files"][0]["already_collected"] is True
+
+
+def test_raw_partitions_hold_each_record_once(stack: Settings, client: Any, finished_run: dict) -> None:
+    cars = finished_run["truth"]["cars"]
+    for base, facts_key, car_field in ((stack.hdfs_status_dir, "status_records", 1),
+                                       (stack.hdfs_drive_dir, "drive_records", 1)):
+        folder = f"{base}/wrk_date={SPEC.date}"
+        lines: list[str] = []
+        for name in client.list(folder):
+            assert not name.startswith("_"), f"unfinished file {folder}/{name}"
+            with client.read(f"{folder}/{name}") as reader:
+                lines.extend(reader.read().decode().splitlines())
+        assert max(Counter(lines).values()) == 1, f"a record appears twice in {folder}"
+        per_car = Counter(line.split(",")[car_field] for line in lines)
+        assert per_car == {car: facts[facts_key] for car, facts in cars.items()}, folder
 
 
 def test_hbase_holds_every_driving_event_once(stack: Settings, finished_run: dict) -> None:
