@@ -99,6 +99,19 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, loader: Loade
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{log}")
 
 
+def consumed_part(count: Callable[[], int], total: int, timeout: float = 60) -> int:
+    """Wait until the loader has demonstrably consumed part of the backlog (some of ``total``
+    records are in the store, not all); how many."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = count()
+        assert n < total, "the loader consumed the whole backlog before it could be killed"
+        if n > 0:
+            return n
+        time.sleep(0.2)
+    raise AssertionError(f"the loader stored nothing of {total:,} records within {timeout:.0f} s")
+
+
 def closing_events(day: Day) -> list[str]:
     """One event per car on the next day: closes each car's last window by the per-car rule."""
     following = next_day(day.date)
@@ -140,8 +153,10 @@ def test_realtime_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Pat
     args = ["realtime", "--group", group, "--progress-seconds", "2", "--poll-records", "500"]
     first = Loader(args, tmp_path / "rt1.log")
     producer = paced(s, s.topic_drive, day.drive_stream, 8.0)
-    time.sleep(4.0)
+    distinct = len(set(day.drive))
+    before = consumed_part(lambda: len(hbase_rows(s, day.cars, day.date)), distinct)
     first.kill9()
+    assert 0 < before <= len(hbase_rows(s, day.cars, day.date)) < distinct  # killed mid-backlog
     time.sleep(1.0)
     second = Loader(args, tmp_path / "rt2.log")
     producer.join(timeout=60)
@@ -175,8 +190,11 @@ def test_batch_loader_killed_mid_stream_and_restarted(day: Day, tmp_path: Path) 
     first = Loader(args, tmp_path / "b1.log")
     drive = paced(s, s.topic_drive, day.drive_stream, 8.0)
     status = paced(s, s.topic_status, day.status_stream, 8.0)
-    time.sleep(4.0)
+    expected_drive, _ = expected_hdfs_lines(day)
+    drive_lines = lambda: len(hdfs_lines(s, f"{day.hdfs_root}/drive", day.date, False))  # noqa: E731
+    consumed_part(drive_lines, len(expected_drive))
     first.kill9()
+    assert 0 < drive_lines() < len(expected_drive)  # killed mid-backlog
     time.sleep(1.0)
     second = Loader([*args[:4], "450", *args[5:]], tmp_path / "b2.log")  # other roll points
     drive.join(timeout=60)
