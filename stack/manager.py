@@ -69,7 +69,7 @@ def _wait_ready(s: Settings, svc: Service, pid: int, progress: Progress) -> None
             last_note = time.monotonic()
         time.sleep(1.0)
     log_tail = tail(svc.log_file(s), 25)
-    stop_group(svc.pid_file(s), svc.stop_timeout)
+    stop_group(svc.pid_file(s), svc.stop_timeout, svc.stop_signal)
     raise PilotError(f"{svc.name} did not become ready within {svc.start_timeout:.0f} s and was "
                      f"stopped. Last lines of its log {svc.log_file(s)}:\n{log_tail}")
 
@@ -117,7 +117,7 @@ def down(s: Settings, names: list[str] | None = None, progress: Progress = _stde
     chosen = [registry.get(n) for n in names] if names else list(registry.SERVICES)
     stopped = []
     for svc in reversed(chosen):
-        if stop_group(svc.pid_file(s), svc.stop_timeout):
+        if stop_group(svc.pid_file(s), svc.stop_timeout, svc.stop_signal):
             progress(f"  {svc.name:<22} stopped")
             stopped.append(svc.name)
     return stopped

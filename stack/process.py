@@ -117,8 +117,8 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def stop_group(pid_file: Path, timeout: float = 30.0) -> bool:
-    """SIGTERM the whole process group recorded in `pid_file`, SIGKILL after `timeout`.
+def stop_group(pid_file: Path, timeout: float = 30.0, stop_signal: int = signal.SIGTERM) -> bool:
+    """`stop_signal` to the whole process group recorded in `pid_file`, SIGKILL after `timeout`.
 
     Returns True if something was running.
     """
@@ -129,7 +129,7 @@ def stop_group(pid_file: Path, timeout: float = 30.0) -> bool:
     was_running = is_alive(record) or group_alive(pgid)
     if was_running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, stop_signal)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and group_alive(pgid):
             _reap(record.pid)
@@ -137,7 +137,10 @@ def stop_group(pid_file: Path, timeout: float = 30.0) -> bool:
         if group_alive(pgid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-            time.sleep(0.5)
+            gone_by = time.monotonic() + 10
+            while time.monotonic() < gone_by and group_alive(pgid):  # a restart must not find it
+                _reap(record.pid)
+                time.sleep(0.1)
         _reap(record.pid)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()

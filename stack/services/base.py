@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Service:
     run_as: Callable[[Settings], str | None] = field(default=lambda s: None)
     start_timeout: float = 120.0
     stop_timeout: float = 30.0
+    stop_signal: int = signal.SIGTERM  # sent to the service's process group by `pilot stack down`
     hint: str = ""
 
     def pid_file(self, s: Settings) -> Path:

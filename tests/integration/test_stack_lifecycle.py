@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -63,10 +64,21 @@ def test_status_exit_code_and_recovery_after_a_crash(stack: Settings) -> None:
     client.delete(key)
 
 
-def test_restart_keeps_data_without_reformatting(stack: Settings) -> None:
+def test_stack_down_then_up_keeps_the_data_of_every_service(stack: Settings) -> None:
+    """`pilot stack down` then `up` with data in every service: HDFS files, a Hive table, HBase rows,
+    Kafka records and a group's committed offset, Redis keys, a PostgreSQL table and Airflow's run
+    history are all there afterwards, and HDFS was not reformatted."""
     import happybase
+    import psycopg2
+    import redis
     from hdfs import InsecureClient
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.admin import NewTopic
+    from kafka.structs import OffsetAndMetadata
     from pyhive import hive
+
+    from orchestration.airflow_api import AirflowClient
+    from orchestration.demo import DAG_ID
 
     marker = uuid.uuid4().hex[:10]
     hdfs_client = InsecureClient(stack.webhdfs_url, user=stack.hdfs_user)
@@ -79,11 +91,38 @@ def test_restart_keeps_data_without_reformatting(stack: Settings) -> None:
     hb = happybase.Connection(stack.hbase_host, stack.hbase_thrift_port)
     hb.table(stack.hbase_table).put(f"it-{marker}".encode(), {b"cf1:marker": marker.encode()})
     hb.close()
+    topic, group = f"it-restart-{marker}", f"it-restart-{marker}"
+    with contextlib.closing(KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)) as admin:
+        admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    for i in range(3):
+        producer.send(topic, f"{marker}-{i}".encode(), partition=0)
+    producer.flush()
+    producer.close()
+    tp = TopicPartition(topic, 0)
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=group,
+                             enable_auto_commit=False)
+    consumer.commit({tp: OffsetAndMetadata(2, "", -1)})
+    consumer.close(autocommit=False)
+    rd = redis.Redis(host=stack.redis_host, port=stack.redis_port, password=stack.redis_password)
+    rd.sadd(f"it-restart-{marker}", "A0001-20200322000000")
+    with contextlib.closing(psycopg2.connect(stack.postgres_dsn)) as pg, pg, pg.cursor() as cur:
+        cur.execute(f"CREATE TABLE public.{table} (marker text)")
+        cur.execute(f"INSERT INTO public.{table} VALUES (%s)", (marker,))
+    idle_client = psycopg2.connect(stack.postgres_dsn)  # still connected at `down`, as a psql would be
+    airflow = AirflowClient(stack)
+    airflow.wait_for_dag(DAG_ID)
+    airflow.unpause(DAG_ID)
+    failed_run = f"restart__{marker}"  # a run that fails at once: history without heavy work
+    airflow.trigger(DAG_ID, {"date": "20200230", "cars": 1, "seed": 1}, run_id=failed_run)
+    assert airflow.wait_for_run(DAG_ID, failed_run, timeout=300)["state"] == "failed"
+    history = _run_history(airflow)
+    assert failed_run in history
 
-    restarted = ["hdfs-namenode", "hdfs-datanode", "kafka", "hbase", "hbase-thrift", "hive"]
-    manager.down(stack, restarted)
-    assert all(st.state == "down" for st in manager.status(stack, restarted))
-    manager.up(stack, restarted)
+    manager.down(stack)
+    assert all(st.state == "down" for st in manager.status(stack))
+    manager.up(stack)
+    idle_client.close()
 
     with hdfs_client.read(hdfs_path, encoding="utf-8") as reader:
         assert reader.read() == marker
@@ -99,8 +138,30 @@ def test_restart_keeps_data_without_reformatting(stack: Settings) -> None:
     assert table_.row(f"it-{marker}".encode()) == {b"cf1:marker": marker.encode()}
     table_.delete(f"it-{marker}".encode())
     hb.close()
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=group,
+                             enable_auto_commit=False, consumer_timeout_ms=10_000)
+    assert consumer.committed(tp) == 2
+    consumer.assign([tp])
+    consumer.seek(tp, 0)
+    assert [r.value.decode() for r in consumer] == [f"{marker}-{i}" for i in range(3)]
+    consumer.close(autocommit=False)
+    with contextlib.closing(KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)) as admin:
+        admin.delete_topics([topic])
+    assert rd.smembers(f"it-restart-{marker}") == {b"A0001-20200322000000"}
+    rd.delete(f"it-restart-{marker}")
+    with contextlib.closing(psycopg2.connect(stack.postgres_dsn)) as pg, pg, pg.cursor() as cur:
+        cur.execute(f"SELECT marker FROM public.{table}")
+        assert cur.fetchall() == [(marker,)]
+        cur.execute(f"DROP TABLE public.{table}")
+    assert _run_history(AirflowClient(stack)) == history
     datanode_log = services.get("hdfs-datanode").log_file(stack).read_text(errors="replace")
     assert "Incompatible clusterIDs" not in datanode_log
+
+
+def _run_history(client: object) -> dict[str, str]:
+    """run id -> state of every finished run of every DAG."""
+    runs = client._request("GET", "/api/v2/dags/~/dagRuns?limit=1000")["dag_runs"]  # type: ignore[attr-defined]
+    return {r["dag_run_id"]: r["state"] for r in runs if r["state"] in ("success", "failed")}
 
 
 def _isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
