@@ -20,6 +20,7 @@ before the commit. Rows that do not convert fail the export before the target is
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -212,6 +213,13 @@ def _verify_sql(target: tgt.Target, plan: ColumnPlan, stage: str, kind: str) -> 
     return checksum_sql(target.name.sql, plan.fields, where, kind)
 
 
+def _rollback(conn: Any) -> None:
+    """Roll back what is open; a connection the server dropped has nothing left to roll back."""
+    if not conn.closed:
+        with contextlib.suppress(psycopg2.Error):
+            conn.rollback()
+
+
 def run_export(request: ExportRequest, settings: Settings | None = None, log: Log = print,
                hdfs_client: Any = None) -> ExportResult:
     """Export one mart partition; the endpoints come from ``settings`` (and ``hdfs_client``)."""
@@ -301,12 +309,16 @@ def run_export(request: ExportRequest, settings: Settings | None = None, log: Lo
             f"total {result.seconds:.1f} s ({phases}), {result.rows / max(result.seconds, 1e-9):,.0f} rows/s")
         return result
     except psycopg2.Error as exc:
-        conn.rollback()
+        _rollback(conn)
         detail = " ".join(str(exc).split())
+        if conn.closed:  # the server went away (restart, crash): the open transaction died with it
+            raise ExportFailed(f"{label} -> {valid.target}: lost the connection to PostgreSQL at "
+                               f"{settings.postgres_host}:{settings.postgres_port}, nothing was "
+                               f"committed; run the export again once it is back: {detail}") from exc
         raise ExportFailed(f"{label} -> {valid.target}: PostgreSQL refused it, nothing was committed: "
                            f"{detail}") from exc
     except BaseException:
-        conn.rollback()
+        _rollback(conn)
         raise
     finally:
         if feed is not None:

@@ -399,3 +399,61 @@ def test_the_publishing_transaction_is_synchronous(
     attached = [i for i, s in enumerate(statements) if "ATTACH PARTITION" in s]  # the publish
     assert len(turned_on) == 1 and analyzed and attached, statements
     assert max(analyzed) < turned_on[0] < min(attached)
+
+
+def test_postgres_restarted_mid_export_leaves_the_target_and_the_retry_publishes(
+        day: PreparedDay, hive: HiveSession, pg: Any, schema: str, stack: Settings) -> None:
+    """PostgreSQL goes down while an export waits to publish its fully staged partition: the export
+    fails with a readable error, the target is as it was, and running it again publishes all."""
+    import threading
+
+    from stack import manager
+
+    target = f"{schema}.restart_drive"
+    export(day, "drive", target)
+    with pg.cursor() as cur:  # yesterday's publish was short of rows: the retry must fix it
+        cur.execute(f"DELETE FROM {target} WHERE ctid IN (SELECT ctid FROM {target} LIMIT 100)")
+    before = snapshot(pg, target)
+    blocker = psycopg2.connect(stack.postgres_dsn)
+    with blocker.cursor() as cur:  # readers welcome, the publish has to wait
+        cur.execute(f"LOCK TABLE {target} IN EXCLUSIVE MODE")
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = export(day, "drive", target)
+        except Exception as exc:  # the assertion below looks at it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        deadline = dt.datetime.now() + dt.timedelta(seconds=180)
+        waiting: list[Any] = []
+        while not waiting and dt.datetime.now() < deadline and thread.is_alive():
+            with pg.cursor() as cur:  # autocommit: a fresh view of the activity each time
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query ILIKE %s", (f"%{target.split('.')[1]}%",))
+                waiting = cur.fetchall()
+        assert waiting, f"the export never waited to publish: {outcome}"  # staged, about to publish
+        manager.down(stack, ["postgres"])
+        manager.up(stack)
+    finally:
+        thread.join(timeout=120)
+        blocker.close()
+    assert "result" not in outcome, "the export published while PostgreSQL was restarted"
+    error = outcome["error"]
+    assert isinstance(error, ExportFailed), repr(error)
+    assert "nothing was committed" in str(error) and "Traceback" not in str(error)
+
+    again = psycopg2.connect(stack.postgres_dsn)
+    again.autocommit = True  # no open transaction (and no locks) while the retry publishes
+    try:
+        assert snapshot(again, target) == before  # untouched
+        assert stages_left(again, schema) == []
+        result = export(day, "drive", target)
+        expected = hive_rows(hive, day, "drive")
+        assert result.rows == len(expected)
+        assert pg_rows(again, target) == expected
+    finally:
+        again.close()
