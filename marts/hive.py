@@ -17,8 +17,19 @@ class HiveQueryError(PilotError):
     """A statement the Hive SQL endpoint rejected."""
 
 
-def _rejected(statement: str, exc: Exception) -> HiveQueryError:
+def _connection_lost(exc: Exception) -> bool:
+    """The endpoint went away (restart, crash), as opposed to rejecting the statement."""
+    from thrift.transport.TTransport import TTransportException
+
+    return isinstance(exc, TTransportException | ConnectionError | EOFError | BrokenPipeError)
+
+
+def _rejected(statement: str, exc: Exception, address: str = "") -> HiveQueryError:
     first = statement.strip().splitlines()[0][:120]
+    if _connection_lost(exc):
+        return HiveQueryError(f"lost the connection to the Hive SQL endpoint at {address} while running "
+                              f"`{first}...` ({_short(str(exc)) or type(exc).__name__}); check it "
+                              f"with `pilot stack status`, then run again")
     if "TIMEDOUT" in str(exc):
         return HiveQueryError(f"Hive cancelled `{first}...`: it ran longer than the session's query "
                               f"timeout (PILOT_HIVE_QUERY_TIMEOUT_SECONDS)")
@@ -84,7 +95,7 @@ class HiveSession:
         try:
             self._cursor.execute(statement)
         except Exception as exc:
-            raise _rejected(statement, exc) from exc
+            raise _rejected(statement, exc, self.address) from exc
 
     def query(self, statement: str, max_rows: int | None = None) -> Result:
         self.execute(statement)
@@ -92,7 +103,7 @@ class HiveSession:
             columns = [d[0].split(".")[-1] for d in (self._cursor.description or [])]
             rows = self._cursor.fetchmany(max_rows) if max_rows is not None else self._cursor.fetchall()
         except Exception as exc:
-            raise _rejected(statement, exc) from exc
+            raise _rejected(statement, exc, self.address) from exc
         return Result(columns, [tuple(r) for r in rows])
 
     def scalar(self, statement: str) -> Any:
