@@ -54,6 +54,10 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": s.bind_host,
+        # After a crash of the scheduler (or of a worker) its running tasks are found and retried
+        # within minutes, not after Airflow's defaults of 5 minutes each.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "120",
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
         "AIRFLOW__TRIGGERER__CAPACITY": "100",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
     }

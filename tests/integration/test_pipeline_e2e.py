@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections import Counter
 from typing import Any
 
 import psutil
@@ -22,10 +21,9 @@ from orchestration.airflow_api import AirflowClient
 from orchestration.demo import DAG_ID, report_failure, trigger_run
 from orchestration.pipeline import RunSpec, ground_truth
 from pilot.settings import Settings
+from tests.support import sinks
 
 SPEC = RunSpec(date="20200411", cars=6, seed=11, rate=20_000)  # paced: the kill lands mid-day
-CHECK_COLUMNS = {"Tire Check": "tire_check", "Light Check": "light_check", "Engine Check": "engine_check",
-                 "Brake Check": "brake_check", "Battery Check": "battery_check"}
 
 
 def task_process(ti_id: str) -> psutil.Process | None:
@@ -85,56 +83,16 @@ def test_the_killed_collector_was_retried_and_the_rerun_sent_nothing(finished_ru
     assert rerun["produced"] == 0 and rerun["files"][0]["already_collected"] is True
 
 
-def test_raw_partitions_hold_each_record_once(stack: Settings, client: Any, finished_run: dict) -> None:
-    cars = finished_run["truth"]["cars"]
-    for base, facts_key, car_field in ((stack.hdfs_status_dir, "status_records", 1),
-                                       (stack.hdfs_drive_dir, "drive_records", 1)):
-        folder = f"{base}/wrk_date={SPEC.date}"
-        lines: list[str] = []
-        for name in client.list(folder):
-            assert not name.startswith("_"), f"unfinished file {folder}/{name}"
-            with client.read(f"{folder}/{name}") as reader:
-                lines.extend(reader.read().decode().splitlines())
-        assert max(Counter(lines).values()) == 1, f"a record appears twice in {folder}"
-        per_car = Counter(line.split(",")[car_field] for line in lines)
-        assert per_car == {car: facts[facts_key] for car, facts in cars.items()}, folder
+def test_raw_partitions_hold_each_record_once(stack: Settings, finished_run: dict) -> None:
+    sinks.assert_raw_partitions_hold_each_record_once(stack, SPEC, finished_run["truth"])
 
 
 def test_hbase_holds_every_driving_event_once(stack: Settings, finished_run: dict) -> None:
-    import happybase
-
-    from ingest.loaders.hbase_keys import row_key
-
-    truth = finished_run["truth"]["cars"]
-    conn = happybase.Connection(stack.hbase_host, stack.hbase_thrift_port)
-    try:
-        table = conn.table(stack.hbase_table)
-        for car, facts in truth.items():
-            prefix = row_key(car, "99999999999999")[:-14]  # salt + car
-            rows = [key for key, _ in table.scan(row_prefix=prefix, columns=[b"cf1:r_date"],
-                                                 filter=b"KeyOnlyFilter()")]
-            ours = [k for k in rows if row_key(car, SPEC.date + "000000")[:-14] == k[:-14]
-                    and _day_of(k) == SPEC.date]
-            assert len(ours) == facts["drive_records"], car
-    finally:
-        conn.close()
-
-
-def _day_of(key: bytes) -> str:
-    reversed_ts = int(key[-14:])
-    return str(99999999999999 - reversed_ts).zfill(14)[:8]
+    sinks.assert_hbase_holds_every_event_once(stack, SPEC, finished_run["truth"])
 
 
 def test_redis_alerts_equal_the_ground_truth(stack: Settings, finished_run: dict) -> None:
-    import redis
-
-    expected = {f"{car}-{w}" for car, facts in finished_run["truth"]["cars"].items()
-                for w in facts["overspeed_windows"]}
-    client = redis.Redis(host=stack.redis_host, port=stack.redis_port, password=stack.redis_password)
-    members = {m.decode() for m in client.smembers(SPEC.date)}
-    assert members == expected
-    if expected:
-        assert 0 < client.ttl(SPEC.date) <= stack.alert_ttl_days * 86400
+    sinks.assert_redis_alerts_equal_truth(stack, SPEC, finished_run["truth"])
 
 
 def test_marts_answer_like_the_ground_truth(stack: Settings, finished_run: dict) -> None:
@@ -161,20 +119,7 @@ def test_marts_answer_like_the_ground_truth(stack: Settings, finished_run: dict)
 
 
 def test_postgres_has_the_exported_marts(stack: Settings, finished_run: dict) -> None:
-    import psycopg2
-
-    cars = finished_run["truth"]["cars"]
-    adults = {car for car, f in cars.items() if f["adult"]}
-    with psycopg2.connect(stack.postgres_dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM public.smartcar_drive_info "
-                    "WHERE biz_date = to_date(%s, 'YYYYMMDD')", (SPEC.date,))
-        assert cur.fetchone()[0] == sum(cars[c]["drive_records"] for c in adults)
-        cur.execute("SELECT car_number, " + ", ".join(CHECK_COLUMNS.values()) +
-                    " FROM public.smartcar_emergency_check_info WHERE biz_date = to_date(%s, 'YYYYMMDD')",
-                    (SPEC.date,))
-        got = {row[0]: {label for label, flag in zip(CHECK_COLUMNS, row[1:], strict=True) if flag}
-               for row in cur.fetchall()}
-    assert got == {car: set(cars[car]["failed_checks"]) for car in adults if cars[car]["failed_checks"]}
+    sinks.assert_postgres_has_the_marts(stack, SPEC, finished_run["truth"])
 
 
 def test_summary_reports_every_stage(finished_run: dict) -> None:
