@@ -40,6 +40,7 @@ from export.verify import Tally, checksum_sql, compare, tally
 from export.worker import SplitOutcome, SplitTask
 from marts.hive import HiveSession, hive_session
 from pilot.errors import PilotError, ServiceUnavailable
+from pilot.partition_locks import partition_key, partition_lock
 from pilot.settings import Settings, get_settings
 
 Log = Callable[[str], None]
@@ -232,95 +233,104 @@ def run_export(request: ExportRequest, settings: Settings | None = None, log: Lo
     client = hdfs_client
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    with hive_session(settings) as hive:
-        value = valid.partition_value or latest_partition(hive, valid)
-        source = resolve_source(hive, client, valid.database, valid.mart, value, valid.export_dir)
-    timings["source"] = time.perf_counter() - clock
-    label = f"{valid.mart.name} {valid.mart.partition_column}={value}"
-
-    conn = _connect(settings)
-    feed: SplitFeed | None = None
+    reading = contextlib.ExitStack()  # the partition's shared lock, held until the export ends
     try:
-        _lock(conn, f"pilot-export:{valid.target}:{value}")
-        if tgt.ensure_target(conn, valid.mart, valid.target):
-            log(f"created {valid.target} from sql/postgres/{valid.mart.name}.sql")
-        target = tgt.inspect_target(conn, valid.target)
-        with conn.cursor() as cur:
-            kind = checksum.choose(cur)
-        conn.commit()
-        plan = plan_columns(valid, source.columns, target, value)
-        stage = valid.target.derived(f"__stage_{value}")
-        total_bytes = sum(size for _, size in source.files)
-        tasks = _tasks(valid, plan, source, settings, kind)
-        log(f"export {label} -> {valid.target} ({plan.mode}, {len(source.files)} file(s), "
-            f"{total_bytes / 1e6:,.1f} MB, {len(tasks)} split(s))")
+        with hive_session(settings) as hive:
+            value = valid.partition_value or latest_partition(hive, valid)
+            if not valid.export_dir:  # no build is replaced or removed while this export reads it
+                reading.enter_context(partition_lock(settings, partition_key(
+                    valid.database, valid.mart.name, valid.mart.partition_column, value), exclusive=False))
+            source = resolve_source(hive, client, valid.database, valid.mart, value, valid.export_dir)
+        timings["source"] = time.perf_counter() - clock
+        label = f"{valid.mart.name} {valid.mart.partition_column}={value}"
 
-        with conn.cursor() as cur:  # one transaction from here to the commit
-            clock = time.perf_counter()
-            tgt.create_staging(cur, target, stage, plan.partition_column, plan.partition_literal,
-                               for_swap=plan.mode == "swap")
-            feed = SplitFeed(tasks, total_bytes, log)
-            try:
-                _copy(cur, target, stage, plan.export_columns, feed)
-            except (psycopg2.Error, SplitFailed) as exc:
-                if feed.failure is not None:
-                    raise _failure(feed.failure, client, label) from None
-                detail = " ".join(str(exc).split())
-                raise ExportFailed(f"{label}: COPY failed, nothing was written: {detail}") from exc
-            outcomes = [feed.outcomes[i] for i in sorted(feed.outcomes)]
-            feed.close()
-            feed = None
-            read = Tally(sum(o.rows for o in outcomes), sum(o.checksum for o in outcomes))
-            bad_count = sum(o.bad_count for o in outcomes)
-            bad = [r for o in outcomes for r in o.bad][:SHOWN_BAD_ROWS]
-            if bad:
-                _line_numbers(client, bad)
-            timings["copy"] = time.perf_counter() - clock
-            log(f"  streamed {read.rows:,} rows into staging in {timings['copy']:.1f} s"
-                + (f"; skipped {bad_count:,} bad row(s)" if bad_count else ""))
-            for row in bad:
-                log(f"    skipped {row.describe()}")
+        conn = _connect(settings)
+        feed: SplitFeed | None = None
+        try:
+            _lock(conn, f"pilot-export:{valid.target}:{value}")
+            if tgt.ensure_target(conn, valid.mart, valid.target):
+                log(f"created {valid.target} from sql/postgres/{valid.mart.name}.sql")
+            target = tgt.inspect_target(conn, valid.target)
+            with conn.cursor() as cur:
+                kind = checksum.choose(cur)
+            conn.commit()
+            plan = plan_columns(valid, source.columns, target, value)
+            stage = valid.target.derived(f"__stage_{value}")
+            total_bytes = sum(size for _, size in source.files)
+            tasks = _tasks(valid, plan, source, settings, kind)
+            log(f"export {label} -> {valid.target} ({plan.mode}, {len(source.files)} file(s), "
+                f"{total_bytes / 1e6:,.1f} MB, {len(tasks)} split(s))")
 
-            clock = time.perf_counter()
-            if plan.mode == "swap":
-                tgt.build_staging_keys(cur, target, stage)
-            # statistics for the verification's plan (and, after the swap, for everyone's queries)
-            cur.execute(sql.SQL("ANALYZE {}").format(target.name.sibling(stage)))
-            timings["keys"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            # The server may run with synchronous_commit=off (fast staging); the transaction that
-            # publishes is durable once COMMIT returns, whatever the server's default.
-            cur.execute("SET LOCAL synchronous_commit = on")
-            if plan.mode == "swap":
-                _swap(cur, target, plan, stage, value)
-            else:
-                _insert(cur, target, plan, stage, value)
-            landed = tally(cur, _verify_sql(target, plan, stage, kind))
-            compare(read, landed, f"{label} -> {valid.target}")
-            if plan.mode != "swap":
-                cur.execute(sql.SQL("DROP TABLE {}").format(target.name.sibling(stage)))
-        conn.commit()
-        timings["swap" if plan.mode == "swap" else plan.mode] = time.perf_counter() - clock
-        result = ExportResult(valid.mart.name, str(valid.target), f"{valid.mart.partition_column}={value}",
-                              plan.mode, read.rows, read.checksum, sum(o.bytes_read for o in outcomes),
-                              len(tasks), bad_count, bad, timings, kind)
-        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
-        log(f"  {plan.mode} committed and verified ({landed.rows:,} rows, {kind} checksum match); "
-            f"total {result.seconds:.1f} s ({phases}), {result.rows / max(result.seconds, 1e-9):,.0f} rows/s")
-        return result
-    except psycopg2.Error as exc:
-        _rollback(conn)
-        detail = " ".join(str(exc).split())
-        if conn.closed:  # the server went away (restart, crash): the open transaction died with it
-            raise ExportFailed(f"{label} -> {valid.target}: lost the connection to PostgreSQL at "
-                               f"{settings.postgres_host}:{settings.postgres_port}, nothing was "
-                               f"committed; run the export again once it is back: {detail}") from exc
-        raise ExportFailed(f"{label} -> {valid.target}: PostgreSQL refused it, nothing was committed: "
-                           f"{detail}") from exc
-    except BaseException:
-        _rollback(conn)
-        raise
+            with conn.cursor() as cur:  # one transaction from here to the commit
+                clock = time.perf_counter()
+                tgt.create_staging(cur, target, stage, plan.partition_column, plan.partition_literal,
+                                   for_swap=plan.mode == "swap")
+                feed = SplitFeed(tasks, total_bytes, log)
+                try:
+                    _copy(cur, target, stage, plan.export_columns, feed)
+                except (psycopg2.Error, SplitFailed) as exc:
+                    if feed.failure is not None:
+                        raise _failure(feed.failure, client, label) from None
+                    detail = " ".join(str(exc).split())
+                    raise ExportFailed(f"{label}: COPY failed, nothing was written: {detail}") from exc
+                outcomes = [feed.outcomes[i] for i in sorted(feed.outcomes)]
+                feed.close()
+                feed = None
+                read = Tally(sum(o.rows for o in outcomes), sum(o.checksum for o in outcomes))
+                bad_count = sum(o.bad_count for o in outcomes)
+                bad = [r for o in outcomes for r in o.bad][:SHOWN_BAD_ROWS]
+                if bad:
+                    _line_numbers(client, bad)
+                timings["copy"] = time.perf_counter() - clock
+                log(f"  streamed {read.rows:,} rows into staging in {timings['copy']:.1f} s"
+                    + (f"; skipped {bad_count:,} bad row(s)" if bad_count else ""))
+                for row in bad:
+                    log(f"    skipped {row.describe()}")
+
+                clock = time.perf_counter()
+                if plan.mode == "swap":
+                    tgt.build_staging_keys(cur, target, stage)
+                # statistics for the verification's plan (and, after the swap, for everyone's queries)
+                cur.execute(sql.SQL("ANALYZE {}").format(target.name.sibling(stage)))
+                timings["keys"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+                # The server may run with synchronous_commit=off (fast staging); the transaction that
+                # publishes is durable once COMMIT returns, whatever the server's default.
+                cur.execute("SET LOCAL synchronous_commit = on")
+                if plan.mode == "swap":
+                    _swap(cur, target, plan, stage, value)
+                else:
+                    _insert(cur, target, plan, stage, value)
+                landed = tally(cur, _verify_sql(target, plan, stage, kind))
+                compare(read, landed, f"{label} -> {valid.target}")
+                if plan.mode != "swap":
+                    cur.execute(sql.SQL("DROP TABLE {}").format(target.name.sibling(stage)))
+            conn.commit()
+            timings["swap" if plan.mode == "swap" else plan.mode] = time.perf_counter() - clock
+            partition = f"{valid.mart.partition_column}={value}"
+            result = ExportResult(valid.mart.name, str(valid.target), partition, plan.mode, read.rows,
+                                  read.checksum, sum(o.bytes_read for o in outcomes), len(tasks),
+                                  bad_count, bad, timings, kind)
+            phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
+            rate = result.rows / max(result.seconds, 1e-9)
+            log(f"  {plan.mode} committed and verified ({landed.rows:,} rows, {kind} checksum match); "
+                f"total {result.seconds:.1f} s ({phases}), {rate:,.0f} rows/s")
+            return result
+        except psycopg2.Error as exc:
+            _rollback(conn)
+            detail = " ".join(str(exc).split())
+            if conn.closed:  # the server went away (restart, crash): the open transaction died with it
+                raise ExportFailed(f"{label} -> {valid.target}: lost the connection to PostgreSQL at "
+                                   f"{settings.postgres_host}:{settings.postgres_port}, nothing was "
+                                   f"committed; run the export again once it is back: {detail}") from exc
+            raise ExportFailed(f"{label} -> {valid.target}: PostgreSQL refused it, nothing was committed: "
+                               f"{detail}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            if feed is not None:
+                feed.close()
+            conn.close()
     finally:
-        if feed is not None:
-            feed.close()
-        conn.close()
+        reading.close()

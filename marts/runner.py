@@ -7,6 +7,7 @@ update). A failed gate leaves the published partition as it was and names the ch
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from marts.config import MartConfig
 from marts.hive import HiveSession
 from pilot.dates import Day
 from pilot.errors import PilotError
+from pilot.partition_locks import partition_key, partition_lock
 from pilot.settings import Settings, get_settings
 from pilot.sql_values import SqlIdentifier, SqlLocation, SqlValue
 
@@ -128,26 +130,32 @@ def partition_location(hive: HiveSession, mart: Mart, params: Mapping[str, SqlVa
     return next((str(row[1]).strip() for row in rows if str(row[0] or "").strip() == "Location"), None)
 
 
-def publish(hive: HiveSession, mart: Mart, wap: Mapping[str, SqlValue], hdfs_client: Any = None) -> None:
+def publish(hive: HiveSession, mart: Mart, wap: Mapping[str, SqlValue], hdfs_client: Any = None,
+            settings: Settings | None = None) -> None:
     """Point the mart's partition at the audited build; keep the previous build, drop older ones.
 
-    The previous build is kept so an export still reading it finishes; the next publish removes it.
+    With ``settings`` this happens under the partition's exclusive lock
+    (:mod:`pilot.partition_locks`): exports reading the partition finish first, and none starts
+    until the new location is in place and the old builds are gone.
     """
-    before = partition_location(hive, mart, wap)
-    for statement in sqlfile.statements("wap/publish_partition.sql", wap):
-        hive.execute(statement)
-    if hdfs_client is None:
-        return
-    new = urlparse(wap["audit_location"].render()).path
-    keep = {new, urlparse(before).path if before else ""}
-    builds = new.rsplit("/", 1)[0]
-    for name in hdfs_client.list(builds):
-        if f"{builds}/{name}" not in keep:
-            hdfs_client.delete(f"{builds}/{name}", recursive=True)
+    key = partition_key(wap["db"].render(), mart.name, mart.partition_column, wap["partition_value"].render())
+    lock = partition_lock(settings, key, exclusive=True) if settings else contextlib.nullcontext()
+    with lock:
+        before = partition_location(hive, mart, wap)
+        for statement in sqlfile.statements("wap/publish_partition.sql", wap):
+            hive.execute(statement)
+        if hdfs_client is None:
+            return
+        new = urlparse(wap["audit_location"].render()).path
+        keep = {new, urlparse(before).path if before else ""}
+        builds = new.rsplit("/", 1)[0]
+        for name in hdfs_client.list(builds):
+            if f"{builds}/{name}" not in keep:
+                hdfs_client.delete(f"{builds}/{name}", recursive=True)
 
 
-def build_one(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue], log: Log,
-              run_gates: bool = True, hdfs_client: Any = None) -> MartResult:
+def build_one(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue], log: Log, run_gates: bool = True,
+              hdfs_client: Any = None, settings: Settings | None = None) -> MartResult:
     """Write the build into the audit table, audit it with the gates, publish it if they pass."""
     label = partition_label(mart, params)
     wap = audit_params(mart, params)
@@ -172,7 +180,7 @@ def build_one(hive: HiveSession, mart: Mart, params: Mapping[str, SqlValue], log
             log(f"  {mart.name} {label}: gate {failed[0].check} FAILED; the build is withdrawn and "
                 f"the published partition is unchanged")
             gates.enforce(failed, label)
-    publish(hive, mart, wap, hdfs_client)
+    publish(hive, mart, wap, hdfs_client, settings)
     seconds = time.perf_counter() - started
     log(f"  {mart.name:<38} {label:<18} {rows:>11,} rows  build {built:6.1f} s  "
         f"gates {checked} ok  total {seconds:6.1f} s")
@@ -223,7 +231,7 @@ def build_marts(
                     raise MissingUpstream(
                         f"{mart.name} reads {upstream} for {biz_date}, which has not been built; "
                         f"run `pilot marts build --date {biz_date} --mart {get_mart(upstream).alias}` first")
-            results.append(build_one(session, mart, params, log, run_gates, hdfs_client))
+            results.append(build_one(session, mart, params, log, run_gates, hdfs_client, settings))
         log(f"built {len(results)} mart(s) in {time.perf_counter() - started:.1f} s")
         return results
     finally:

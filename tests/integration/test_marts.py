@@ -393,3 +393,49 @@ def test_republishing_moves_the_partition_and_keeps_one_previous_build(
     assert rows_of(fetch(hive, day, mart.name), ["car_number"]) == before
     builds = urlparse(locations[-1]).path.rsplit("/", 1)[0]
     assert sorted(client.list(builds)) == sorted(urlparse(x).path.rsplit("/", 1)[1] for x in locations[-2:])
+
+
+def test_a_publish_waits_for_the_exports_reading_the_partition(
+        built: dict[str, Any], day: PreparedDay, hive: HiveSession, client: InsecureClient,
+        stack: Settings) -> None:
+    """An export holds the partition's shared lock while it reads the current build: a rebuild
+    is written and audited meanwhile, but it publishes (and removes old builds) only after the
+    export let go, so the export never reads a build that is being replaced or removed."""
+    import contextlib
+    import threading
+    import time
+
+    import psycopg2
+
+    from pilot.partition_locks import partition_key, partition_lock
+
+    mart = get_mart("status")
+    key = partition_key(day.config.database, mart.name, mart.partition_column, DATE)
+    being_read = _location(hive, day, mart.name)
+    outcome: dict[str, Any] = {}
+
+    def rebuild() -> None:
+        try:
+            outcome["results"] = runner.build_marts(DATE, [mart.name], config=day.config, settings=stack,
+                                                    log=lambda _: None, hdfs_client=client)
+        except Exception as exc:  # asserted below
+            outcome["error"] = exc
+
+    with partition_lock(stack, key, exclusive=False):  # what an export holds while reading
+        thread = threading.Thread(target=rebuild)
+        thread.start()
+        waiting = 0
+        with contextlib.closing(psycopg2.connect(stack.postgres_dsn)) as pg:
+            pg.autocommit = True
+            deadline = time.monotonic() + 300
+            while not waiting and thread.is_alive() and time.monotonic() < deadline:
+                with pg.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                    waiting = cur.fetchone()[0]
+                time.sleep(0.2)
+        assert waiting, f"the rebuild never waited to publish: {outcome}"
+        assert _location(hive, day, mart.name) == being_read  # not switched while it is read
+        assert client.status(urlparse(being_read).path, strict=False) is not None
+    thread.join(timeout=300)
+    assert "error" not in outcome, outcome
+    assert _location(hive, day, mart.name) != being_read  # published once the reader was done

@@ -23,6 +23,7 @@ from orchestration.pipeline import RunSpec, ground_truth
 from pilot.settings import Settings
 from tests.support import sinks
 
+MARTS_DAG_ID = "smartcar_marts"
 SPEC = RunSpec(date="20200411", cars=6, seed=11, rate=20_000)  # paced: the kill lands mid-day
 
 
@@ -69,8 +70,16 @@ def finished_run(stack: Settings) -> dict[str, Any]:
     killed_at = None if already and already["complete"] else kill_collect_drive_mid_day(stack, client, first)
     run_to_success(stack, client, first)
     tries = {t["task_id"]: t["try_number"] for t in client.task_instances(DAG_ID, first)}
-    _, second = trigger_run(stack, SPEC, client)  # the same day once more
+    # the same day once more, and the marts DAG for that date at the same time: both rebuild and
+    # export the same partitions (exports never read a build that is being replaced)
+    _, second = trigger_run(stack, SPEC, client)
+    client.wait_for_dag(MARTS_DAG_ID)
+    client.unpause(MARTS_DAG_ID)
+    marts_run = f"e2e_marts__{SPEC.date}__{time.strftime('%Y%m%dT%H%M%S')}"
+    client.trigger(MARTS_DAG_ID, {"date": SPEC.date}, run_id=marts_run)
     run_to_success(stack, client, second)
+    marts = client.wait_for_run(MARTS_DAG_ID, marts_run, timeout=1200)
+    assert marts["state"] == "success", f"the marts run {marts_run} ended {marts['state']}"
     return {"client": client, "run_id": second, "truth": ground_truth(SPEC, stack),
             "summary": client.xcom(DAG_ID, second, "summary"), "killed_at": killed_at,
             "first_tries": tries, "drive_again": client.xcom(DAG_ID, second, "collect_drive")}
