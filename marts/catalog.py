@@ -18,10 +18,11 @@ class Mart:
     upstream: tuple[str, ...]  # marts whose partition must exist first
     key_columns: tuple[str, ...]  # one row per key within a partition (empty: no natural key)
     may_be_empty: bool = False
+    folder: str = "marts"  # where its build file lives under sql/hive/ (analysis tables: analysis)
 
     @property
     def build_file(self) -> str:
-        return f"marts/{self.name}.sql"
+        return f"{self.folder}/{self.name}.sql"
 
     @property
     def checks_file(self) -> str:

@@ -20,6 +20,7 @@ PLUGGABLE_COMMANDS = (
     "marts.cli",
     "marts.sql_cli",
     "export.cli",
+    "analysis.cli",
 )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.exploration import exploration_params
 from marts import sqlfile
 from marts.catalog import INPUT_FILES, MARTS
 from marts.config import MartConfig
 from marts.runner import audit_params, partition_params, render_sql
+from pilot.settings import Settings
 from pilot.sql_values import SqlDate, SqlIdentifier, SqlMonth
 
 PARAMS = MartConfig.from_settings(database="pilot_test").params("20200322")
@@ -17,9 +19,10 @@ def all_files() -> list[str]:
     return [p.relative_to(sqlfile.SQL_DIR).as_posix() for p in sqlfile.SQL_DIR.rglob("*.sql")]
 
 
-# The build parameters plus those of the small statements in ops/ (runner and exporter).
+# The build parameters plus those of the small statements in ops/ (runner and exporter) and of the
+# exploration tables (analysis/).
 OPS_PARAMS = {
-    **PARAMS,
+    **exploration_params(MartConfig.from_settings(database="pilot_test"), "20200322", Settings()),
     "table": SqlIdentifier("smartcar_status_info"),
     "wrk_date": SqlDate("20200322"),
     "location": PARAMS["status_location"],

@@ -1,0 +1,70 @@
+"""``pilot analysis explore|sql``: the exploration tables of a business date (Hive SQL)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from analysis.exploration import DEFAULT_MIN_SPEED, EXPLORATIONS
+from pilot.dates import Day
+from pilot.errors import InvalidInput
+
+DESCRIPTION = """\
+Exploration of a business date's drive mart with the Hive SQL in sql/hive/analysis/: each table is
+partitioned by biz_date, written-audited-published like a mart and gated. Build the marts first.
+
+tables (name or alias):
+""" + "\n".join(f"  {t.name:<36} {t.alias}" for t in EXPLORATIONS) + """
+
+examples:
+  pilot analysis explore --date 20200322
+  pilot analysis explore --date 20200322 --table area-speed --min-speed 50
+  pilot analysis sql --date 20200322 --table fastest      # the bound SQL, e.g. for beeline
+  (then query them with `pilot sql`, beeline or PyHive, as the marts)
+"""
+
+
+def _day(text: str) -> Day:
+    try:
+        return Day.parse(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from analysis.exploration import build_explorations
+
+    build_explorations(args.date, args.table, min_speed=args.min_speed)
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from analysis.exploration import exploration_params, select_tables
+    from marts.config import MartConfig
+    from marts.runner import audit_params
+    from marts.sqlfile import statements
+    from pilot.settings import get_settings
+
+    settings = get_settings()
+    params = exploration_params(MartConfig.from_settings(settings), args.date, settings, args.min_speed)
+    for table in select_tables(args.table):
+        bound = statements(table.build_file, audit_params(table, params, build_id="preview"))
+        print(f"-- {table.name} for {args.date}\n" + "\n\n".join(f"{s};" for s in bound) + "\n")
+    return 0
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("analysis", help="exploration tables of a business date (Hive SQL)",
+                                   description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="analysis_command", required=True, metavar="ACTION")
+    for name, func, text in (("explore", _explore, "build the exploration tables of a date and gate them"),
+                             ("sql", _sql, "print the bound SQL of the exploration tables")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--date", required=True, type=_day, help="business date yyyyMMdd")
+        p.add_argument("--table", action="append", metavar="NAME",
+                       help="only this table (name or alias); repeatable (default: all three)")
+        p.add_argument("--min-speed", type=float, default=DEFAULT_MIN_SPEED,
+                       help=f"areas kept by the average-speed table (default {DEFAULT_MIN_SPEED:g} km/h)")
+        p.set_defaults(func=func)
+    return parser
