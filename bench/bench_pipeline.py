@@ -20,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from report import command_line, write_section  # noqa: E402 - bench/ is the script's folder
 
+from ingest.collectors.ledger import live_source, read_entry  # noqa: E402
 from orchestration.demo import DAG_ID, report_failure, trigger_run  # noqa: E402
 from orchestration.pipeline import RunSpec  # noqa: E402
 from pilot.settings import get_settings  # noqa: E402
@@ -40,6 +41,10 @@ def main() -> int:
     args = parser.parse_args()
     s = get_settings()
     spec = RunSpec(date=args.date, cars=args.cars, seed=args.seed)
+    if read_entry(s, live_source(spec.date, spec.cars, spec.seed)) is not None:
+        raise SystemExit(f"{spec.date} ({spec.cars} cars, seed {spec.seed}) was collected on this stack "
+                         "already, and collection is exactly once: a run would skip it and the figures "
+                         "would leave it out. Choose another --date or --seed, or an empty stack.")
     started = time.monotonic()
     client, run_id = trigger_run(s, spec)
     run = client.wait_for_run(DAG_ID, run_id, timeout=3600, progress=print)
