@@ -114,18 +114,25 @@ def default_buylist_rows(n_cars: int) -> int:
 
 
 def make_buy_list(
-    fleet: list[str], month: str, seed: int, rows: int | None = None,
+    fleet: list[str], month: str, seed: int, rows: int | None = None, master: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """A month of purchases by fleet cars: popular items and keen buyers are skewed."""
+    """A month of purchases by fleet cars: popular items and keen buyers are skewed, and every car
+    buys its favourite items (:mod:`ingest.simulator.taste`) more often and rates them higher."""
+    from ingest.simulator.taste import FAVOURITE_SCORES, FAVOURITE_SHARE, OTHER_SCORES, favourite_matrix
+
     parse_date(month + "01")
     rows = default_buylist_rows(len(fleet)) if rows is None else rows
+    master = make_car_master(fleet, seed) if master is None else master
+    favourites = favourite_matrix(master.set_index("car_number").loc[fleet].reset_index(), seed)
     gen = rng(seed, Stream.BUYLIST, int(month))
-    keenness = gen.gamma(1.5, size=len(fleet))
+    keenness = gen.gamma(0.5, size=len(fleet))  # most cars buy a few items, a few buy many
     popularity = 1.0 / np.arange(1, len(ITEMS) + 1) ** 0.8
     popularity = popularity[gen.permutation(len(ITEMS))]
     cars = gen.choice(len(fleet), rows, p=keenness / keenness.sum())
-    items = gen.choice(len(ITEMS), rows, p=popularity / popularity.sum())
-    scores = gen.choice(5, rows, p=[0.05, 0.1, 0.2, 0.35, 0.3]) + 1
+    liked = gen.random(rows) < FAVOURITE_SHARE
+    favourite = favourites[cars, gen.integers(0, favourites.shape[1], rows)]
+    items = np.where(liked, favourite, gen.choice(len(ITEMS), rows, p=popularity / popularity.sum()))
+    scores = np.where(liked, gen.choice(5, rows, p=FAVOURITE_SCORES), gen.choice(5, rows, p=OTHER_SCORES)) + 1
     return pd.DataFrame({
         "car_number": np.array(fleet)[cars],
         "item": np.array(ITEMS)[items],
@@ -136,6 +143,7 @@ def make_buy_list(
 
 def write_buy_list(
     path: str | Path, fleet: list[str], month: str, seed: int, rows: int | None = None,
+    master: pd.DataFrame | None = None,
 ) -> WriteResult:
     """Write ``CarItemBuyList_<yyyyMM>.txt`` (comma-separated, no header)."""
-    return _write_rows(path, make_buy_list(fleet, month, seed, rows), ",")
+    return _write_rows(path, make_buy_list(fleet, month, seed, rows, master), ",")

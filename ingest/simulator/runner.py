@@ -24,6 +24,7 @@ from ingest.simulator.output import WriteResult
 from ingest.simulator.progress import Progress
 from ingest.simulator.seeding import parse_date
 from ingest.simulator.status import status_blocks, status_frame, write_status_day
+from ingest.simulator.taste import favourite_items
 from ingest.simulator.truth import compute_ground_truth, truth_file_name, write_ground_truth
 from pilot.rules import Thresholds
 from pilot.settings import Settings, get_settings
@@ -86,11 +87,12 @@ def simulate_day(
     # resolved first: a bad threshold in the environment fails before any file is written
     thresholds = Thresholds.from_settings(settings or get_settings()) if keep_blocks else None
 
+    master = make_car_master(fleet, seed, config.minor_share)
     if "master" in kinds:
         files.append(_record("master", write_car_master(out / MASTER_FILE, fleet, seed, config.minor_share)))
     if "buylist" in kinds:
         month = date[:6]
-        result = write_buy_list(out / buylist_file_name(month), fleet, month, seed, buylist_rows)
+        result = write_buy_list(out / buylist_file_name(month), fleet, month, seed, buylist_rows, master)
         files.append(_record("buylist", result))
 
     status_kept: list[Block] = []
@@ -118,11 +120,12 @@ def simulate_day(
         truth = compute_ground_truth(
             status_frame(status_kept, fleet, date, config),
             drive_frame(drive_kept, fleet, date, config),
-            make_car_master(fleet, seed, config.minor_share),
-            date, thresholds, seed=seed,
+            master, date, thresholds, seed=seed,
         )
+        favourites = favourite_items(master, seed)
         for car, driver in _drivers(fleet, plan).items():
             truth["cars"][car]["driver"] = driver
+            truth["cars"][car]["favourite_items"] = favourites[car]
         truth["params"]["config"] = config.as_dict()
         truth["params"]["congested_areas"] = [a for a, hit in zip(AREAS, plan.congested, strict=True) if hit]
         path = write_ground_truth(out / truth_file_name(date), truth)

@@ -20,6 +20,7 @@ class Stream(IntEnum):
     DRIVE_PLAN = 7
     DRIVE_BLOCK = 8
     CONGESTION = 9
+    TASTE = 10
 
 
 def rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:
