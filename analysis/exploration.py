@@ -1,13 +1,15 @@
-"""Exploration tables of a business date, built from the drive mart with Hive SQL.
+"""The analysis tables of a business date that Hive SQL builds from the marts.
 
-Three small tables (DOMAIN "Analysis"), each partitioned by ``biz_date`` and built the marts' way
-(write-audit-publish, with data-quality gates), from the SQL in ``sql/hive/analysis/``:
+Each is partitioned by ``biz_date`` and built the marts' way (write-audit-publish, with
+data-quality gates), from the SQL in ``sql/hive/analysis/`` (DOMAIN "Analysis"):
 
 * ``analysis_fastest_car_per_area``: per area the car(s) with the highest *average* speed;
 * ``analysis_area_avg_speed``: per area the day's average speed, kept where it is at least the
   ``min_speed`` parameter (default 60 km/h);
 * ``analysis_overspeed_by_region_age``: overspeed windows per region and age band, by the real-time
-  alert rule (window length and threshold from the settings) applied to the drive mart.
+  alert rule (window length and threshold from the settings) applied to the drive mart;
+* ``analysis_status_health``: every status record with the classifier's 14 features, its health
+  points and its label (``abnormal`` below 6 points).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pilot.sql_values import SqlValue, threshold
 
 DEFAULT_MIN_SPEED = 60.0
 DRIVE_MART = get_mart("drive").name
+STATUS_MART = get_mart("status").name
 
 EXPLORATIONS: tuple[Mart, ...] = (
     Mart(6, "analysis_fastest_car_per_area", "fastest", "biz_date", (), (DRIVE_MART,),
@@ -32,6 +35,8 @@ EXPLORATIONS: tuple[Mart, ...] = (
          may_be_empty=True, folder="analysis"),
     Mart(8, "analysis_overspeed_by_region_age", "overspeed", "biz_date", (), (DRIVE_MART,),
          ("region", "age_band"), may_be_empty=True, folder="analysis"),
+    Mart(9, "analysis_status_health", "health", "biz_date", (), (STATUS_MART,), ("car_number", "reg_date"),
+         folder="analysis"),
 )
 _BY_NAME = {t.name: t for t in EXPLORATIONS} | {t.alias: t for t in EXPLORATIONS}
 
@@ -77,12 +82,14 @@ def build_explorations(
     session = hive or HiveSession(settings)
     try:
         ensure_input_tables(session, params)
-        if not partition_exists(session, params, DRIVE_MART):
-            raise MissingUpstream(f"the exploration tables of {day} read {DRIVE_MART}, which has not been "
-                                  f"built for that date; run `pilot marts build --date {day} --mart drive`")
-        log(f"exploration tables for {day} in Hive database {config.database}:")
-        return [build_one(session, table, params, log, True, hdfs_client, settings)
-                for table in select_tables(names)]
+        tables = select_tables(names)
+        for upstream in sorted({u for table in tables for u in table.upstream}):
+            if not partition_exists(session, params, upstream):
+                raise MissingUpstream(
+                    f"the analysis tables of {day} read {upstream}, which has not been built for that "
+                    f"date; run `pilot marts build --date {day} --mart {get_mart(upstream).alias}`")
+        log(f"analysis tables for {day} in Hive database {config.database}:")
+        return [build_one(session, table, params, log, True, hdfs_client, settings) for table in tables]
     finally:
         if own:
             session.close()

@@ -1,5 +1,5 @@
-"""The exploration tables on the real Hive endpoint, against pandas on the same day's files and the
-simulator's ground truth (overspeed windows)."""
+"""The analysis tables built with Hive SQL, on the real endpoint, against pandas on the same day's
+files (exploration, the status-health label) and the simulator's ground truth (overspeed windows)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ def day(tmp_path_factory: pytest.TempPathFactory, client: InsecureClient, hive: 
     prepared = prepare_day(tmp_path_factory.mktemp("explore"), DATE, f"/tmp/pilot-it/explore-{tag}",
                            f"pilot_it_explore_{tag}", client, cars=30, day_seconds=7200,
                            realism=Realism(late_share=0.1, duplicate_share=0.05, seed=5))
-    runner.build_marts(DATE, ["drive"], config=prepared.config, log=lambda _: None, hive=hive,
+    runner.build_marts(DATE, ["status", "drive"], config=prepared.config, log=lambda _: None, hive=hive,
                        hdfs_client=client)
     yield prepared
     drop_prepared(hive, client, prepared)
@@ -43,7 +44,8 @@ def built(day: PreparedDay, hive: HiveSession, client: InsecureClient, stack: Se
     results = build_explorations(DATE, config=day.config, settings=stack, log=lambda _: None, hive=hive,
                                  hdfs_client=client, min_speed=40)
     drive = marts_oracle.drive_mart(day.layout_dir, DATE)
-    return {"results": {r.mart: r for r in results}, "drive": drive}
+    status = marts_oracle.status_mart(day.layout_dir, DATE)
+    return {"results": {r.mart: r for r in results}, "drive": drive, "status": status}
 
 
 def rows(hive: HiveSession, day: PreparedDay, table: str) -> list[tuple[Any, ...]]:
@@ -89,9 +91,21 @@ def test_overspeed_windows_per_region_and_age_band(built: dict, hive: HiveSessio
     assert {key: windows for key, (windows, _) in got.items()} == {k: n for k, n in truth.items() if n}
 
 
+def test_the_status_health_label_agrees_with_the_rule(built: dict, hive: HiveSession,
+                                                      day: PreparedDay) -> None:
+    expected = oracle.status_health(built["status"])
+    result = hive.query(f"SELECT car_number, reg_date, health_points, label "
+                        f"FROM {day.config.database}.analysis_status_health WHERE biz_date = '{DATE}'")
+    got = {(car, reg): (Decimal(str(points)), label) for car, reg, points, label in result.rows}
+    assert got == expected
+    labels = Counter(label for _, label in got.values())
+    assert labels["normal"] > 0 and labels["abnormal"] > 0, labels  # both classes, or it proves little
+
+
 def test_a_rebuild_gives_the_same_tables(built: dict, hive: HiveSession, day: PreparedDay,
                                          client: InsecureClient, stack: Settings) -> None:
-    tables = ("analysis_fastest_car_per_area", "analysis_area_avg_speed", "analysis_overspeed_by_region_age")
+    tables = ("analysis_fastest_car_per_area", "analysis_area_avg_speed", "analysis_overspeed_by_region_age",
+              "analysis_status_health")
     before = {t: sorted(rows(hive, day, t)) for t in tables}
     build_explorations(DATE, config=day.config, settings=stack, log=lambda _: None, hive=hive,
                        hdfs_client=client, min_speed=40)

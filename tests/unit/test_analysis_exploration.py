@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -37,14 +38,14 @@ def test_parameters_are_validated_and_come_from_the_settings() -> None:
         exploration_params(CONFIG, "20200322", s, "60; DROP TABLE x")  # type: ignore[arg-type]
 
 
-def test_each_table_is_created_and_one_partition_overwritten_from_the_drive_mart() -> None:
+def test_each_table_is_created_and_one_partition_overwritten_from_its_mart() -> None:
     params = exploration_params(CONFIG, "20200322", Settings())
     for table in EXPLORATIONS:
         create, insert = sqlfile.statements(table.build_file, audit_params(table, params, "b1"))
         assert create.startswith(f"CREATE TABLE IF NOT EXISTS pilot_test.{table.name}")
         assert insert.startswith(f"INSERT OVERWRITE TABLE pilot_test.{table.name}__audit "
                                  "PARTITION (biz_date = '20200322')")
-        assert "FROM pilot_test.managed_smartcar_drive_info" in insert
+        assert f"FROM pilot_test.{table.upstream[0]}" in insert
         assert sqlfile.checks(table.checks_file, audit_params(table, params, "b1"))
 
 
@@ -56,3 +57,16 @@ def test_oracle_ranks_averages_not_maxima_and_bands_ages() -> None:
     assert set(oracle.fastest_car_per_area(drive)) == {("A01", "A0002"), ("A01", "A0003")}
     assert [oracle.age_band(a) for a in (18, 29, 30, 59, 60, 70)] == [
         "18-29", "18-29", "30-39", "50-59", "60+", "60+"]
+
+
+def test_health_points_follow_the_rule_at_its_edges() -> None:
+    base = {"tire_fl": 90, "tire_fr": 90, "tire_bl": 90, "tire_br": 90, "light_fl": "1", "light_fr": "1",
+            "light_bl": "1", "light_br": "1", "engine": "A", "break": "A", "battery": 90,
+            "car_capacity": 2000, "car_year": 2010, "car_model": "A"}
+    assert oracle.health_points(base) == Decimal("6.8")
+    worst_profile = {**base, "car_capacity": 1000, "car_year": 2004, "car_model": "B"}
+    assert oracle.health_points(worst_profile) == Decimal("6.1")  # still normal
+    one_fault = {**worst_profile, "light_fl": "2"}
+    assert oracle.health_points(one_fault) == Decimal("5.6")  # abnormal
+    exactly_six = {**base, "battery": 50, "car_capacity": 1000, "car_year": 2004}  # 6.8 - 0.4 - 0.2 - 0.2
+    assert oracle.health_points(exactly_six) == Decimal("6.0")  # normal: abnormal is below 6
