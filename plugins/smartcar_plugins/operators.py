@@ -37,8 +37,50 @@ class HiveMartOperator(BaseOperator):
         with hive_session(s) as hive:
             results = build_marts(day, [self.mart], settings=s, log=self.log.info, hive=hive,
                                   hdfs_client=hdfs_client())
+        for asset in self.outlets:  # consumers (the analysis DAG) learn which day was published
+            context["outlet_events"][asset].extra = {"biz_date": day.text}
         return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
                          "seconds": round(r.seconds, 1)} for r in results}
+
+
+class HiveAnalysisOperator(BaseOperator):
+    """Build the Hive analysis tables (`analysis.exploration`) of the run's business date, or, in
+    a run started by mart Asset events, of every date those events published."""
+
+    template_fields: Sequence[str] = ("biz_date",)
+    ui_color = "#e8f5e9"
+
+    def __init__(self, *, biz_date: str = "{{ params.date }}", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.biz_date = biz_date
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from analysis.exploration import build_explorations
+        from pilot.dates import Day
+        from smartcar_plugins.connections import connected_settings, hdfs_client, hive_session
+
+        with fail_fast_on_bad_input():
+            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
+        if not days:
+            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        s = connected_settings()
+        built: dict[str, Any] = {}
+        with hive_session(s) as hive:
+            for day in days:
+                results = build_explorations(day, settings=s, log=self.log.info, hive=hive,
+                                             hdfs_client=hdfs_client())
+                built[day.text] = {r.mart: r.rows for r in results}
+        return built
+
+
+def published_days(context: Any) -> list[Any]:
+    """The business dates named by the mart Asset events that started this run, oldest first."""
+    from pilot.dates import Day
+
+    events = context.get("triggering_asset_events") or {}
+    dates = {str(event.extra["biz_date"]) for batch in events.values() for event in batch
+             if (event.extra or {}).get("biz_date")}
+    return [Day.parse(date) for date in sorted(dates)]
 
 
 class MartExportOperator(BaseOperator):

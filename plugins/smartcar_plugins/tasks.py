@@ -14,7 +14,12 @@ from typing import Any
 from airflow.sdk import Asset, task
 
 from marts.catalog import INPUT_TABLES, LANDS_WITH, MARTS, PARTITIONED_INPUTS, Mart
-from smartcar_plugins.operators import HdfsPartitionSensor, HiveMartOperator, MartExportOperator
+from smartcar_plugins.operators import (
+    HdfsPartitionSensor,
+    HiveAnalysisOperator,
+    HiveMartOperator,
+    MartExportOperator,
+)
 
 HIVE_POOL = "hive_sql"  # the Hive endpoint is one Spark driver: one mart build at a time
 
@@ -29,6 +34,18 @@ STAGE_OUTLETS = {
 
 def mart_asset(mart: Mart) -> Asset:
     return Asset(f"hive://smartcar/default/{mart.name}")
+
+
+def analysis_schedule() -> Any:
+    """The analysis DAG runs once the marts it reads (status and drive) are published."""
+    by_name = {m.name: m for m in MARTS}
+    return (mart_asset(by_name["managed_smartcar_status_info"])
+            & mart_asset(by_name["managed_smartcar_drive_info"]))
+
+
+def analysis_tasks() -> Any:
+    """The Hive analysis tables of the run's date (or of the dates the triggering events name)."""
+    return HiveAnalysisOperator(task_id="build_analysis_tables", pool=HIVE_POOL)
 
 
 def mart_tasks(biz_date: str, inputs_ready: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

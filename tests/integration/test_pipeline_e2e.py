@@ -24,6 +24,7 @@ from pilot.settings import Settings
 from tests.support import sinks
 
 MARTS_DAG_ID = "smartcar_marts"
+ANALYSIS_DAG_ID = "smartcar_analysis"
 SPEC = RunSpec(date="20200411", cars=6, seed=11, rate=20_000)  # paced: the kill lands mid-day
 
 
@@ -63,10 +64,25 @@ def run_to_success(stack: Settings, client: AirflowClient, run_id: str) -> None:
     assert run["state"] == "success", f"run {run_id} ended {run['state']}"
 
 
+def wait_for_analysis(client: AirflowClient, timeout: float = 900) -> list[dict[str, Any]]:
+    """The analysis runs the mart Asset events started, once none is queued or running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [r for r in client._request("GET", f"/api/v2/dags/{ANALYSIS_DAG_ID}/dagRuns?limit=100")
+                ["dag_runs"] if r["run_type"] == "asset_triggered"]
+        if runs and all(r["state"] in ("success", "failed") for r in runs):
+            return runs
+        time.sleep(5)
+    raise AssertionError(f"the analysis DAG did not finish its asset-triggered runs within {timeout:.0f} s")
+
+
 @pytest.fixture(scope="module")
 def finished_run(stack: Settings) -> dict[str, Any]:
     already = read_entry(stack, live_source(SPEC.date, SPEC.cars, SPEC.seed))  # an earlier session's
-    client, first = trigger_run(stack, SPEC)
+    client = AirflowClient(stack)
+    client.wait_for_dag(ANALYSIS_DAG_ID)
+    client.unpause(ANALYSIS_DAG_ID)  # runs by itself once a day's status and drive marts are published
+    client, first = trigger_run(stack, SPEC, client)
     killed_at = None if already and already["complete"] else kill_collect_drive_mid_day(stack, client, first)
     run_to_success(stack, client, first)
     tries = {t["task_id"]: t["try_number"] for t in client.task_instances(DAG_ID, first)}
@@ -80,7 +96,8 @@ def finished_run(stack: Settings) -> dict[str, Any]:
     run_to_success(stack, client, second)
     marts = client.wait_for_run(MARTS_DAG_ID, marts_run, timeout=1200)
     assert marts["state"] == "success", f"the marts run {marts_run} ended {marts['state']}"
-    return {"client": client, "run_id": second, "truth": ground_truth(SPEC, stack),
+    analysis = wait_for_analysis(client)
+    return {"client": client, "run_id": second, "truth": ground_truth(SPEC, stack), "analysis": analysis,
             "summary": client.xcom(DAG_ID, second, "summary"), "killed_at": killed_at,
             "first_tries": tries, "drive_again": client.xcom(DAG_ID, second, "collect_drive")}
 
@@ -141,3 +158,20 @@ def test_summary_reports_every_stage(finished_run: dict) -> None:
     assert set(summary["3. mart rows"]) == {
         "managed_smartcar_status_info", "managed_smartcar_drive_info", "managed_smartcar_symptom_info",
         "managed_smartcar_emergency_check_info", "managed_smartcar_item_buylist_info"}
+
+
+def test_the_analysis_dag_ran_by_itself_after_the_marts(stack: Settings, finished_run: dict) -> None:
+    from marts.hive import HiveSession
+
+    runs = finished_run["analysis"]
+    assert all(r["state"] == "success" for r in runs), runs
+    built = [finished_run["client"].xcom(ANALYSIS_DAG_ID, r["dag_run_id"], "build_analysis_tables")
+             for r in runs]
+    assert any(SPEC.date in (b or {}) for b in built), built
+    with HiveSession(stack) as hive:
+        labelled = hive.scalar(
+            f"SELECT count(*) FROM default.analysis_status_health WHERE biz_date = '{SPEC.date}'")
+        records = hive.scalar(
+            f"SELECT count(*) FROM default.managed_smartcar_status_info WHERE biz_date = '{SPEC.date}'")
+    adults = [f for f in finished_run["truth"]["cars"].values() if f["adult"]]
+    assert labelled == records == sum(f["status_records"] for f in adults) > 0
