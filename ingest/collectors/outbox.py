@@ -46,7 +46,7 @@ class Ticket:
     created: float
 
 
-def _retriable(exc: BaseException | None) -> bool:
+def retriable(exc: BaseException | None) -> bool:
     if exc is None:
         return True
     from kafka.errors import IllegalStateError, KafkaConnectionError, KafkaTimeoutError
@@ -147,7 +147,7 @@ class Outbox(Closing):
                 break
             attempts += 1
             n = count(failed)
-            if not _retriable(error) and attempts >= NON_RETRIABLE_ATTEMPTS:
+            if not retriable(error) and attempts >= NON_RETRIABLE_ATTEMPTS:
                 raise PilotError(f"Kafka at {self.settings.kafka_bootstrap} refused {n:,} records "
                                  f"{attempts} times ({self.purpose}): {error}")
             delay = min(30.0, 2.0 ** min(attempts - 1, 5))

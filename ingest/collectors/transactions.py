@@ -25,14 +25,13 @@ from typing import Any
 from ingest.closing import Closing
 from ingest.collectors.delivery import Appender, Delivery, Records, count, make_appender
 from ingest.collectors.ledger import entry_record, read_entry, transactional_id
-from ingest.collectors.outbox import _retriable
+from ingest.collectors.outbox import NON_RETRIABLE_ATTEMPTS, retriable
 from ingest.kafka_io import abandon_producer, make_producer, wait_for_kafka
 from pilot.errors import PilotError
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NON_RETRIABLE_ATTEMPTS = 3
 ProducerFactory = Callable[..., Any]
 
 
@@ -100,7 +99,7 @@ class TransactionalOutbox(Closing):
             except KafkaError as exc:
                 abandon_producer(producer)
                 attempts += 1
-                if not _retriable(exc) and attempts >= NON_RETRIABLE_ATTEMPTS:
+                if not retriable(exc) and attempts >= NON_RETRIABLE_ATTEMPTS:
                     raise PilotError(f"Kafka at {self.settings.kafka_bootstrap} refused to start a "
                                      f"transaction for {self.source} ({self.purpose}): {exc}") from exc
                 self.say(f"Kafka at {self.settings.kafka_bootstrap} did not start a transaction for "
@@ -136,7 +135,7 @@ class TransactionalOutbox(Closing):
             if error is None:
                 break
             attempts += 1
-            if not _retriable(error) and attempts >= NON_RETRIABLE_ATTEMPTS:
+            if not retriable(error) and attempts >= NON_RETRIABLE_ATTEMPTS:
                 raise PilotError(f"Kafka at {self.settings.kafka_bootstrap} refused a transaction of "
                                  f"{self.open_records:,} records {attempts} times ({self.purpose}): {error}")
             delay = min(30.0, 2.0 ** min(attempts - 1, 5))

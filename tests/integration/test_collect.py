@@ -30,7 +30,7 @@ from ingest.collectors.ledger import file_source, read_entry
 from ingest.collectors.outbox import Outbox
 from ingest.collectors.spool import SpoolCollector, SpoolOptions
 from ingest.collectors.tail import TailCollector, TailOptions
-from ingest.collectors.transactions import TransactionalOutbox, outboxes
+from ingest.collectors.transactions import TransactionalOutbox
 from ingest.dlq import DeadLetter
 from ingest.kafka_io import partition_for
 from ingest.records import parse_drive_line
@@ -112,10 +112,6 @@ def read_since(s: Settings, start: dict[TopicPartition, int]) -> list:
 def outbox(s: Settings, mode: str = "auto") -> Outbox:
     """The tail collector's outbox (at least once; see ``ingest.collectors.tail``)."""
     return Outbox(s, "an integration test", mode=mode)
-
-
-def spool_collector(s: Settings, opts: SpoolOptions, **kw: object) -> SpoolCollector:
-    return SpoolCollector(s, opts, outboxes(s, "an integration test", **kw), partial(read_entry, s))
 
 
 # ---- (a) a simulated day round trip ----------------------------------------------------------------

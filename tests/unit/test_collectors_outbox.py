@@ -101,7 +101,7 @@ def test_send_raising_is_not_a_crash_the_rest_is_resent(tmp_path: Path) -> None:
     assert any("Failed to update metadata" in m for m in said)
 
 
-def test_non_retriable_error_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+def test_nonretriable_error_gives_up_with_a_clear_error(tmp_path: Path) -> None:
     broker = FakeBroker()
     broker.mode = "down"
     broker.error = UnknownTopicOrPartitionError("no such topic")
@@ -123,12 +123,12 @@ def test_window_confirms_oldest_first(tmp_path: Path) -> None:
     assert box.pending_records == 0
 
 
-def test_retriable_classification() -> None:
-    from ingest.collectors.outbox import _retriable
+def testretriable_classification() -> None:
+    from ingest.collectors.outbox import retriable
 
-    assert _retriable(KafkaTimeoutError("x"))
-    assert _retriable(None)
-    assert not _retriable(ValueError("bad"))
+    assert retriable(KafkaTimeoutError("x"))
+    assert retriable(None)
+    assert not retriable(ValueError("bad"))
 
 
 def test_outbox_is_a_context_manager_that_closes_its_producer(tmp_path: Path) -> None:

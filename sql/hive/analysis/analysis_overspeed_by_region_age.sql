@@ -15,23 +15,20 @@ WITH SERDEPROPERTIES ('field.delim' = '\t', 'escape.delim' = '\\',
 STORED AS TEXTFILE;
 
 INSERT OVERWRITE TABLE ${db}.${build_table} PARTITION (biz_date = '${biz_date}')
-SELECT region,
-       CASE WHEN age < 30 THEN '18-29' WHEN age < 40 THEN '30-39' WHEN age < 50 THEN '40-49'
-            WHEN age < 60 THEN '50-59' ELSE '60+' END AS age_band,
-       count(*) AS windows,
-       count(DISTINCT car_number) AS cars
+SELECT region, age_band, count(*) AS windows, count(DISTINCT car_number) AS cars
 FROM (
-  SELECT car_number, region, age,
-         floor((CAST(substr(r_date, 9, 2) AS INT) * 3600 + CAST(substr(r_date, 11, 2) AS INT) * 60
-                + CAST(substr(r_date, 13, 2) AS INT)) / ${window_seconds}) AS window_no
-  FROM ${db}.managed_smartcar_drive_info
-  WHERE biz_date = '${biz_date}'
-    AND speed IS NOT NULL
-  GROUP BY car_number, region, age,
+  SELECT car_number, region, age_band, window_no
+  FROM (
+    SELECT car_number, region, speed,
+           CASE WHEN age < 30 THEN '18-29' WHEN age < 40 THEN '30-39' WHEN age < 50 THEN '40-49'
+                WHEN age < 60 THEN '50-59' ELSE '60+' END AS age_band,
            floor((CAST(substr(r_date, 9, 2) AS INT) * 3600 + CAST(substr(r_date, 11, 2) AS INT) * 60
-                  + CAST(substr(r_date, 13, 2) AS INT)) / ${window_seconds})
+                  + CAST(substr(r_date, 13, 2) AS INT)) / ${window_seconds}) AS window_no
+    FROM ${db}.managed_smartcar_drive_info
+    WHERE biz_date = '${biz_date}'
+      AND speed IS NOT NULL
+  ) events
+  GROUP BY car_number, region, age_band, window_no
   HAVING avg(speed) > ${overspeed_threshold}
 ) windows
-GROUP BY region,
-         CASE WHEN age < 30 THEN '18-29' WHEN age < 40 THEN '30-39' WHEN age < 50 THEN '40-49'
-              WHEN age < 60 THEN '50-59' ELSE '60+' END;
+GROUP BY region, age_band;
