@@ -42,6 +42,7 @@ SECRET_FIELDS = (
     "postgres_superuser_password",
     "postgres_password",
     "airflow_db_password",
+    "hive_metastore_password",
     "redis_password",
     "airflow_admin_password",
     "airflow_secret_key",
@@ -99,6 +100,9 @@ class Settings:
     hive_database: str = "default"
     # a statement running longer is cancelled by the endpoint (spark.sql.thriftServer.queryTimeout)
     hive_query_timeout_seconds: int = 14400
+    # The Hive metastore (the catalog every Spark process shares) lives in the stack's PostgreSQL.
+    hive_metastore_db: str = "metastore"
+    hive_metastore_user: str = "hive"
 
     # Redis
     redis_host: str = "127.0.0.1"
@@ -143,6 +147,7 @@ class Settings:
     postgres_superuser_password: str = field(default="", repr=False)
     postgres_password: str = field(default="", repr=False)
     airflow_db_password: str = field(default="", repr=False)
+    hive_metastore_password: str = field(default="", repr=False)
     redis_password: str = field(default="", repr=False)
     airflow_admin_password: str = field(default="", repr=False)
     airflow_secret_key: str = field(default="", repr=False)
@@ -194,6 +199,10 @@ class Settings:
     def postgres_dsn(self) -> str:
         return _pg_dsn(self.postgres_host, self.postgres_port, self.postgres_user,
                        self.postgres_password, self.postgres_db)
+
+    @property
+    def hive_metastore_jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.postgres_host}:{self.postgres_port}/{self.hive_metastore_db}"
 
     @property
     def airflow_sqlalchemy_url(self) -> str:

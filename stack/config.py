@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from pilot.errors import PilotError
 from pilot.settings import REPO_ROOT, Settings
@@ -63,7 +64,8 @@ def template_values(settings: Settings) -> dict[str, str]:
         "HBASE_HOSTNAME": s.hbase_host,
         "HIVE_PORT": str(s.hive_port),
         "HIVE_STATE_DIR": str(data / "hive"),
-        "HIVE_METASTORE_DIR": str(data / "hive" / "metastore_db"),
+        "HIVE_METASTORE_JDBC_URL": s.hive_metastore_jdbc_url,
+        "HIVE_METASTORE_USER": s.hive_metastore_user,
         "HIVE_WAREHOUSE": s.hive_warehouse,
         "REDIS_PORT": str(s.redis_port),
         "REDIS_DATA_DIR": str(data / "redis"),
@@ -71,6 +73,10 @@ def template_values(settings: Settings) -> dict[str, str]:
         "LOG_DIR": str(s.path("logs")),
     }
 
+
+# Placeholders that stand for a secret (placeholder -> settings field): a template naming one is
+# rendered into a private file.
+SECRET_PLACEHOLDERS = {"HIVE_METASTORE_PASSWORD": "hive_metastore_password"}
 
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -90,21 +96,25 @@ def render(settings: Settings, runtime: str, out_dir: Path | None = None,
     """Render a runtime's templates into var/conf/<runtime>/ (or `out_dir`) and return it.
 
     ``secrets`` maps a file name to lines appended to it (a password kept out of the shared
-    templates); such a file is private (mode 600) from its first byte, never chmodded afterwards.
+    templates). A template may also name a secret placeholder (:data:`SECRET_PLACEHOLDERS`).
+    Either way the file is private (mode 600) from its first byte, never chmodded afterwards.
     """
     out = out_dir or settings.path("conf", runtime)
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o755)  # noqa: S103 - services running as another user read their config
-    values = template_values(settings)
+    secret_values = {name: str(getattr(settings, field)) for name, field in SECRET_PLACEHOLDERS.items()}
     secrets = secrets or {}
     for rel in TEMPLATES[runtime]:
         src = TEMPLATE_ROOT / rel
-        text = render_text(src.read_text(encoding="utf-8"), values, str(src))
+        template = src.read_text(encoding="utf-8")
+        escape = xml_escape if src.suffix == ".xml" else str
+        values = {**template_values(settings), **{k: escape(v) for k, v in secret_values.items()}}
+        text = render_text(template, values, str(src))
         target = out / Path(rel).name
+        private = target.name in secrets or any(f"${{{name}}}" in template for name in secret_values)
         if target.name in secrets:
-            write_file(target, f"{text}\n{secrets[target.name]}\n", private=True)
-        else:
-            write_file(target, text)
+            text = f"{text}\n{secrets[target.name]}\n"
+        write_file(target, text, private=private)
     return out
 
 

@@ -18,6 +18,8 @@ POMS = {
     "hadoop": REPO_ROOT / "docker" / "hadoop" / "pom.xml",
     "kafka": REPO_ROOT / "docker" / "kafka" / "pom.xml",
     "hbase": REPO_ROOT / "docker" / "hbase" / "pom.xml",
+    # extra jars of the Spark processes (Spark itself comes from pyspark): the metastore's JDBC driver
+    "hive": REPO_ROOT / "docker" / "hive" / "pom.xml",
 }
 
 

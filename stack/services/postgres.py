@@ -1,4 +1,4 @@
-"""PostgreSQL from the Debian package: Airflow metadata and the export target, kept apart."""
+"""PostgreSQL (Debian package): Airflow metadata, the export target and the Hive metastore, kept apart."""
 
 from __future__ import annotations
 
@@ -124,20 +124,29 @@ def command(s: Settings) -> list[str]:
             "-c", f"config_file={conf / 'postgresql.conf'}", "-c", f"hba_file={conf / 'pg_hba.conf'}"]
 
 
-def bootstrap(s: Settings) -> None:
-    """Roles and databases for Airflow and for the export target; passwords kept in sync."""
+def _owned_databases(s: Settings) -> tuple[tuple[str, str, str], ...]:
+    """(role, password, database) of every client of the server, each owning its own database."""
+    return (
+        (s.airflow_db_user, s.airflow_db_password, s.airflow_db),
+        (s.postgres_user, s.postgres_password, s.postgres_db),
+        (s.hive_metastore_user, s.hive_metastore_password, s.hive_metastore_db),
+    )
+
+
+def ensure_roles_and_databases(s: Settings, only: tuple[str, ...] | None = None) -> None:
+    """Create (or re-password) each client's role and database; ``only`` limits it to some roles."""
     import psycopg2
     from psycopg2 import sql
 
     conn = psycopg2.connect(host=s.postgres_host, port=s.postgres_port, user=s.postgres_superuser,
-                            password=s.postgres_superuser_password, dbname="postgres")
+                            password=s.postgres_superuser_password, dbname="postgres",
+                            connect_timeout=s.postgres_connect_timeout_seconds)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            for role, password, database in (
-                (s.airflow_db_user, s.airflow_db_password, s.airflow_db),
-                (s.postgres_user, s.postgres_password, s.postgres_db),
-            ):
+            for role, password, database in _owned_databases(s):
+                if only is not None and role not in only:
+                    continue
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
                 verb = "ALTER" if cur.fetchone() else "CREATE"
                 cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD %s").format(sql.Identifier(role)),
@@ -150,6 +159,11 @@ def bootstrap(s: Settings) -> None:
                     sql.Identifier(database)))
     finally:
         conn.close()
+
+
+def bootstrap(s: Settings) -> None:
+    """Roles and databases for Airflow, the export target and the Hive metastore; passwords kept in sync."""
+    ensure_roles_and_databases(s)
 
 
 SERVICE = Service(

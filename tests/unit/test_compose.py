@@ -225,7 +225,7 @@ def state_paths(name: str, s: Settings) -> list[str]:
         "hdfs-datanode": [values["HDFS_DATA_DIR"]],
         "kafka": [values["KAFKA_LOG_DIRS"]],
         "hbase": [values["HBASE_ZK_DATA_DIR"]],  # tables and WAL live in HDFS (HBASE_ROOTDIR)
-        "hive": [values["HIVE_METASTORE_DIR"], str(s.path("data", "hive"))],
+        "hive": [str(s.path("data", "hive"))],  # the metastore lives in PostgreSQL
     }
     if name in AIRFLOW:
         return [str(airflow_home(s) / "logs")]

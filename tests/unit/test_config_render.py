@@ -8,7 +8,15 @@ import pytest
 
 from pilot.errors import PilotError
 from pilot.settings import load_settings
-from stack.config import PLACEHOLDER, TEMPLATE_ROOT, TEMPLATES, render, render_text, template_values
+from stack.config import (
+    PLACEHOLDER,
+    SECRET_PLACEHOLDERS,
+    TEMPLATE_ROOT,
+    TEMPLATES,
+    render,
+    render_text,
+    template_values,
+)
 
 
 @pytest.fixture
@@ -17,7 +25,7 @@ def settings(tmp_path: Path):
 
 
 def test_every_placeholder_of_every_template_is_known(settings) -> None:
-    values = template_values(settings)
+    values = {**template_values(settings), **SECRET_PLACEHOLDERS}
     for files in TEMPLATES.values():
         for rel in files:
             names = set(PLACEHOLDER.findall((TEMPLATE_ROOT / rel).read_text()))
@@ -55,3 +63,17 @@ def test_unknown_placeholder_is_a_clear_error() -> None:
 def test_foreign_dollar_syntax_is_left_alone() -> None:
     assert render_text("${sys:kafka.log.file} ${hadoop.log.dir} ${A}", {"A": "1"}) == \
         "${sys:kafka.log.file} ${hadoop.log.dir} 1"
+
+
+def test_a_template_holding_a_secret_renders_private_and_escaped(tmp_path: Path) -> None:
+    s = load_settings({"PILOT_VAR_DIR": str(tmp_path / "var"), "PILOT_HIVE_METASTORE_PASSWORD": "a<b&c"},
+                      env_file=tmp_path / ".env")
+    out = render(s, "hive")
+    site = out / "hive-site.xml"
+    assert site.stat().st_mode & 0o777 == 0o600, "the metastore password must not be world-readable"
+    assert (out / "spark-defaults.conf").stat().st_mode & 0o077 != 0, "secret-free files stay readable"
+    props = {p.findtext("name"): p.findtext("value")
+             for p in ET.fromstring(site.read_text()).iter("property")}
+    assert props["javax.jdo.option.ConnectionPassword"] == "a<b&c"
+    assert props["javax.jdo.option.ConnectionURL"] == s.hive_metastore_jdbc_url
+    assert props["javax.jdo.option.ConnectionURL"].startswith("jdbc:postgresql://")
