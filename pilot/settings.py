@@ -142,6 +142,10 @@ class Settings:
     heap_hbase: str = "1g"
     heap_hbase_thrift: str = "384m"
     heap_hive: str = "1g"
+    heap_spark_job: str = "1g"
+
+    # Spark analysis jobs (spark-submit); a cluster URL (spark://host:7077, yarn) scales them out.
+    spark_master: str = "local[2]"
 
     # Secrets: from the environment, .env, or generated on first use into var/secrets.env.
     postgres_superuser_password: str = field(default="", repr=False)
