@@ -1,4 +1,4 @@
-"""``pilot analysis explore|sql``: the exploration tables of a business date (Hive SQL)."""
+"""``pilot analysis explore|sql|train``: the analysis tables and models of a business date."""
 
 from __future__ import annotations
 
@@ -16,10 +16,18 @@ partitioned by biz_date, written-audited-published like a mart and gated. Build 
 tables (name or alias):
 """ + "\n".join(f"  {t.name:<36} {t.alias}" for t in EXPLORATIONS) + """
 
+Spark MLlib jobs (`train`, each a spark-submit application on the shared Hive metastore):
+  recommend  ALS top-3 items per adult car not bought that month  -> analysis_recommendations
+  classify   random forest on the status-health label             -> analysis_health_feature_importance
+  cluster    k-means on the adult profile, k by silhouette        -> analysis_car_clusters, _cluster_profiles
+  every job adds its rows to analysis_model_metrics (model, metric, value) of the date.
+
 examples:
   pilot analysis explore --date 20200322
   pilot analysis explore --date 20200322 --table area-speed --min-speed 50
   pilot analysis sql --date 20200322 --table fastest      # the bound SQL, e.g. for beeline
+  pilot analysis train --date 20200322 --job recommend \
+      --truth var/runs/20200322-c100-s42/sim/ground_truth_20200322.json   # precision@3 vs the taste
   (then query them with `pilot sql`, beeline or PyHive, as the marts)
 """
 
@@ -35,6 +43,17 @@ def _explore(args: argparse.Namespace) -> int:
     from analysis.exploration import build_explorations
 
     build_explorations(args.date, args.table, min_speed=args.min_speed)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+
+    from analysis.training import JOBS, run_job
+
+    for job in args.job or JOBS:
+        result = run_job(job, args.date, truth=args.truth)
+        print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     return 0
 
 
@@ -54,7 +73,7 @@ def _sql(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("analysis", help="exploration tables of a business date (Hive SQL)",
+    parser = subparsers.add_parser("analysis", help="exploration tables (Hive SQL) and models (Spark MLlib)",
                                    description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="analysis_command", required=True, metavar="ACTION")
@@ -67,4 +86,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         p.add_argument("--min-speed", type=float, default=DEFAULT_MIN_SPEED,
                        help=f"areas kept by the average-speed table (default {DEFAULT_MIN_SPEED:g} km/h)")
         p.set_defaults(func=func)
+    from pathlib import Path
+
+    from analysis.training import JOBS
+
+    p = sub.add_parser("train", help="train the Spark MLlib models of a date and publish their tables")
+    p.add_argument("--date", required=True, type=_day, help="business date yyyyMMdd")
+    p.add_argument("--job", action="append", choices=JOBS, help="only this job; repeatable (default: all)")
+    p.add_argument("--truth", type=Path, help="the simulator's ground_truth_<date>.json: measure precision@3")
+    p.set_defaults(func=_train)
     return parser

@@ -26,6 +26,14 @@ MODEL_TABLES: tuple[Mart, ...] = (RECOMMENDATIONS, HEALTH_IMPORTANCE, CAR_CLUSTE
                                   MODEL_METRICS)
 # What the analysis DAG exports to PostgreSQL (issue 13): recommendations, clusters, metrics.
 EXPORTED: tuple[Mart, ...] = (RECOMMENDATIONS, CAR_CLUSTERS, CLUSTER_PROFILES, MODEL_METRICS)
+# Which Spark jobs (analysis.training.JOBS) write each table: its export waits for them.
+WRITTEN_BY: dict[str, tuple[str, ...]] = {
+    RECOMMENDATIONS.name: ("recommend",),
+    HEALTH_IMPORTANCE.name: ("classify",),
+    CAR_CLUSTERS.name: ("cluster",),
+    CLUSTER_PROFILES.name: ("cluster",),
+    MODEL_METRICS.name: ("recommend", "classify", "cluster"),
+}
 _BY_NAME = {t.name: t for t in MODEL_TABLES} | {t.alias: t for t in MODEL_TABLES}
 
 

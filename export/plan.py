@@ -18,7 +18,7 @@ MAX_SPLITS = 32
 
 @dataclass(frozen=True)
 class ExportRequest:
-    mart: str
+    mart: str | Mart  # a mart's name or alias, or the definition of another partitioned table (analysis)
     target: str | None = None  # SCHEMA.TABLE; default public.<mart without managed_>
     biz_date: str | None = None  # yyyyMMdd (or yyyyMM for the monthly mart); default: latest partition
     update_key: str | None = None  # comma-separated columns: upsert instead of replacing the date
@@ -58,7 +58,7 @@ def partition_value(mart: Mart, text: str | None) -> str | None:
 
 def validate(request: ExportRequest, default_database: str) -> ValidRequest:
     """Every user-supplied value checked; raises before any connection is made."""
-    mart = get_mart(request.mart)
+    mart = request.mart if isinstance(request.mart, Mart) else get_mart(request.mart)
     splits = request.splits
     if isinstance(splits, bool) or not isinstance(splits, int) or not 1 <= splits <= MAX_SPLITS:
         raise InvalidInput(f"splits must be 1..{MAX_SPLITS}, got {request.splits!r}")

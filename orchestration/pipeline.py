@@ -98,6 +98,15 @@ def simulate(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     return {"dir": str(out), **_jsonable(result)}
 
 
+def find_ground_truth(day: Day | str, s: Settings | None = None) -> Path | None:
+    """The simulator's ground truth of a business date from the newest run of that date, if any."""
+    s = s or get_settings()
+    text = Day.of(day).text
+    found = sorted(s.path("runs").glob(f"{text}-c*-s*/sim/ground_truth_{text}.json"),
+                   key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
 def ground_truth(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     import json
 

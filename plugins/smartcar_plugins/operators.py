@@ -73,6 +73,38 @@ class HiveAnalysisOperator(BaseOperator):
         return built
 
 
+class SparkModelOperator(BaseOperator):
+    """Train one Spark MLlib model (`analysis.training`: spark-submit) for the run's business date,
+    or, in a run started by mart Asset events, for every date those events published."""
+
+    template_fields: Sequence[str] = ("biz_date",)
+    ui_color = "#fff3e0"
+
+    def __init__(self, *, job: str, biz_date: str = "{{ params.date }}", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.biz_date = biz_date
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from analysis.training import run_job
+        from orchestration.pipeline import find_ground_truth
+        from pilot.dates import Day
+        from smartcar_plugins.connections import connected_settings
+
+        with fail_fast_on_bad_input():
+            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
+        if not days:
+            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        s = connected_settings()
+        trained: dict[str, Any] = {}
+        for day in days:
+            truth = find_ground_truth(day, s) if self.job == "recommend" else None
+            if self.job == "recommend" and truth is None:
+                self.log.info("no simulator ground truth for %s: precision@3 is not measured", day)
+            trained[day.text] = run_job(self.job, day, s, truth=truth, log=self.log.info)
+        return trained
+
+
 def published_days(context: Any) -> list[Any]:
     """The business dates named by the mart Asset events that started this run, oldest first."""
     from pilot.dates import Day
@@ -99,22 +131,53 @@ class MartExportOperator(BaseOperator):
         self.splits = splits
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from pilot.dates import Day
+
+        with fail_fast_on_bad_input():
+            day = Day.parse(str(self.biz_date))
+        return self.export_day(day)
+
+    def export_day(self, day: Any) -> dict[str, Any]:
         from export.plan import ExportRequest
         from export.runner import run_export
-        from marts.catalog import get_mart
         from orchestration.pipeline import spawn_safe_main
-        from pilot.dates import Day
         from smartcar_plugins.connections import connected_settings, hdfs_client
 
         with fail_fast_on_bad_input():
-            partition = get_mart(self.mart).partition_of(Day.parse(str(self.biz_date)))
-        request = ExportRequest(mart=self.mart, biz_date=partition, target=self.target or None,
+            table = exported_table(self.mart)
+        request = ExportRequest(mart=table, biz_date=table.partition_of(day), target=self.target or None,
                                 update_key=self.update_key or None, splits=self.splits)
         with spawn_safe_main():
             result = run_export(request, connected_settings(), log=self.log.info, hdfs_client=hdfs_client())
         return {"mart": result.mart, "target": result.target, "partition": result.partition,
                 "mode": result.mode, "rows": result.rows, "checksum": str(result.checksum),
                 "seconds": round(result.seconds, 1)}
+
+
+class AnalysisExportOperator(MartExportOperator):
+    """Export a table of the analysis for the run's date, or for every date the mart Asset events
+    that started the run published."""
+
+    def __init__(self, *, biz_date: str = "{{ params.date }}", **kwargs: Any) -> None:
+        super().__init__(biz_date=biz_date, **kwargs)
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from pilot.dates import Day
+
+        with fail_fast_on_bad_input():
+            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
+        if not days:
+            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        return {day.text: self.export_day(day) for day in days}
+
+
+def exported_table(name: str) -> Any:
+    """A mart (by name or alias), or a table of the analysis jobs, as the exporter's table definition."""
+    from analysis.model_tables import MODEL_TABLES
+    from marts.catalog import get_mart
+
+    by_name = {t.name: t for t in MODEL_TABLES}
+    return by_name[name] if name in by_name else get_mart(name)
 
 
 class HdfsPartitionSensor(BaseSensorOperator):

@@ -15,13 +15,16 @@ from airflow.sdk import Asset, task
 
 from marts.catalog import INPUT_TABLES, LANDS_WITH, MARTS, PARTITIONED_INPUTS, Mart
 from smartcar_plugins.operators import (
+    AnalysisExportOperator,
     HdfsPartitionSensor,
     HiveAnalysisOperator,
     HiveMartOperator,
     MartExportOperator,
+    SparkModelOperator,
 )
 
 HIVE_POOL = "hive_sql"  # the Hive endpoint is one Spark driver: one mart build at a time
+SPARK_JOB_POOL = "spark_jobs"  # one Spark analysis job at a time next to the stack on a small machine
 
 STAGE_OUTLETS = {
     "collect_status": [Asset("kafka://smartcar/smartcar-status")],
@@ -37,15 +40,28 @@ def mart_asset(mart: Mart) -> Asset:
 
 
 def analysis_schedule() -> Any:
-    """The analysis DAG runs once the marts it reads (status and drive) are published."""
+    """The analysis DAG runs once the marts it reads (status, drive, purchases) are published."""
     by_name = {m.name: m for m in MARTS}
     return (mart_asset(by_name["managed_smartcar_status_info"])
-            & mart_asset(by_name["managed_smartcar_drive_info"]))
+            & mart_asset(by_name["managed_smartcar_drive_info"])
+            & mart_asset(by_name["managed_smartcar_item_buylist_info"]))
 
 
 def analysis_tasks() -> Any:
-    """The Hive analysis tables of the run's date (or of the dates the triggering events name)."""
-    return HiveAnalysisOperator(task_id="build_analysis_tables", pool=HIVE_POOL)
+    """The Hive analysis tables, then the three Spark MLlib jobs, then the exports of their tables
+    (recommendations, clusters, metrics), for the run's date or the dates the events name."""
+    from analysis.model_tables import EXPORTED, WRITTEN_BY
+    from analysis.training import JOBS
+
+    explore = HiveAnalysisOperator(task_id="build_analysis_tables", pool=HIVE_POOL)
+    jobs = {job: SparkModelOperator(task_id=f"train_{job}", job=job, pool=SPARK_JOB_POOL) for job in JOBS}
+    for job in jobs.values():
+        explore >> job
+    for table in EXPORTED:
+        export = AnalysisExportOperator(task_id=f"export_{table.name}", mart=table.name)
+        for job in WRITTEN_BY[table.name]:
+            jobs[job] >> export
+    return explore
 
 
 def mart_tasks(biz_date: str, inputs_ready: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -86,6 +86,7 @@ def write_passwords_file(s: Settings) -> None:
 # One Hive SQL statement stream at a time: the Spark Thrift Server is a single local[2] driver,
 # and concurrent DDL on shared views races.
 HIVE_POOL = ("hive_sql", "1", "Hive SQL endpoint (Spark Thrift Server): one mart build at a time")
+SPARK_JOB_POOL = ("spark_jobs", "1", "Spark analysis jobs (spark-submit): one at a time next to the stack")
 
 
 def generated_connections(s: Settings) -> dict[str, dict]:
@@ -135,7 +136,8 @@ def migrate(s: Settings) -> None:
     env = {**inherited_env(), **airflow_env(s)}
     log = s.path("logs", "airflow-db-migrate.log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    commands = [["db", "migrate"], ["pools", "set", *HIVE_POOL], *connection_imports(s)]
+    commands = [["db", "migrate"], ["pools", "set", *HIVE_POOL], ["pools", "set", *SPARK_JOB_POOL],
+                *connection_imports(s)]
     with open(log, "ab") as out:
         for command in commands:
             proc = subprocess.run([airflow_bin(), *command], env=env, stdout=out,

@@ -20,8 +20,9 @@ def all_files() -> list[str]:
 
 
 # The build parameters plus those of the small statements in ops/ (runner and exporter) and of the
-# exploration tables (analysis/).
+# exploration tables and the model tables (analysis/; a model job binds its rows' view).
 OPS_PARAMS = {
+    "source_view": SqlIdentifier("source_rows"),
     **exploration_params(MartConfig.from_settings(database="pilot_test"), "20200322", Settings()),
     "table": SqlIdentifier("smartcar_status_info"),
     "wrk_date": SqlDate("20200322"),

@@ -77,7 +77,7 @@ def test_export_operator_exports_the_partition(monkeypatch: pytest.MonkeyPatch, 
     result = op.execute({})
     assert result["target"] == "public.x" and result["partition"] == expected and result["rows"] == 5
     request, settings, client = seen[0]
-    assert request.mart == mart and request.biz_date == expected
+    assert request.mart.name == mart and request.biz_date == expected
     assert request.update_key == "biz_date,car_number"
     assert settings is CONNECTED and client is services.hdfs
 

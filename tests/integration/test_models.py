@@ -1,0 +1,191 @@
+"""The Spark MLlib jobs on the real stack: each a spark-submit application that reads the marts
+through the Hive metastore it shares (in PostgreSQL) with the Hive SQL endpoint, and whose tables
+the endpoint then serves. Results are checked against pandas on the same day's files and the
+simulator's ground truth (planted taste), not against the jobs' own figures."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import psycopg2
+import pytest
+from hdfs import InsecureClient
+
+from analysis.exploration import build_explorations
+from analysis.model_tables import MODEL_METRICS, RECOMMENDATIONS
+from analysis.training import JobFailed, run_job
+from export import ExportRequest, run_export
+from marts import runner
+from marts.hive import HiveSession
+from pilot.settings import Settings
+from tests.oracles import exploration as explore_oracle
+from tests.oracles import marts as marts_oracle
+from tests.support.devdata import PreparedDay, drop_prepared, prepare_day
+
+DATE = "20200409"  # unique to this module
+MONTH = DATE[:6]
+CARS = 100  # taste is planted per age band and model: a hundred cars give the segments a few each
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory, client: InsecureClient, hive: HiveSession
+        ) -> Iterator[PreparedDay]:
+    tag = uuid.uuid4().hex[:8]
+    prepared = prepare_day(tmp_path_factory.mktemp("models"), DATE, f"/tmp/pilot-it/models-{tag}",
+                           f"pilot_it_models_{tag}", client, cars=CARS, seed=42, day_seconds=600)
+    runner.build_marts(DATE, ["status", "drive", "buylist"], config=prepared.config, log=lambda _: None,
+                       hive=hive, hdfs_client=client)
+    yield prepared
+    drop_prepared(hive, client, prepared)
+
+
+@pytest.fixture(scope="module")
+def trained(day: PreparedDay, hive: HiveSession, client: InsecureClient, stack: Settings) -> dict[str, Any]:
+    build_explorations(DATE, ["health"], config=day.config, settings=stack, log=lambda _: None, hive=hive,
+                       hdfs_client=client)
+    truth = day.sim_dir / f"ground_truth_{DATE}.json"
+    return {job: run_job(job, DATE, stack, day.config, truth=truth if job == "recommend" else None,
+                         log=lambda _: None)
+            for job in ("recommend", "classify", "cluster")}
+
+
+def table(hive: HiveSession, day: PreparedDay, name: str) -> pd.DataFrame:
+    """A model table's partition as the Hive SQL endpoint (the other Spark process) serves it."""
+    result = hive.query(f"SELECT * FROM {day.config.database}.{name} WHERE biz_date = '{DATE}'")
+    return pd.DataFrame(result.rows, columns=result.columns)
+
+
+def metrics(hive: HiveSession, day: PreparedDay) -> dict[tuple[str, str], float]:
+    frame = table(hive, day, MODEL_METRICS.name)
+    return {(r.model, r.metric): float(r.value) for r in frame.itertuples()}
+
+
+def popularity_oracle(buys: pd.DataFrame) -> dict[str, list[str]]:
+    """car -> the month's 3 items bought by most cars (ties: item order) that it did not buy."""
+    buyers = buys.groupby("item")["car_number"].nunique()
+    ranked = sorted(buyers.index, key=lambda item: (-buyers[item], item))
+    bought = buys.groupby("car_number")["item"].agg(set)
+    return {car: [i for i in ranked if i not in items][:3] for car, items in bought.items()}
+
+
+def hits(recommended: dict[str, list[str]], favourites: dict[str, list[str]]) -> float:
+    pairs = [(car, item) for car, items in recommended.items() for item in items]
+    return sum(item in favourites[car] for car, item in pairs) / len(pairs)
+
+
+def test_als_beats_the_popularity_baseline_on_the_planted_taste(trained: dict, hive: HiveSession,
+                                                                 day: PreparedDay) -> None:
+    buys = marts_oracle.buylist_mart(day.layout_dir, MONTH)
+    favourites = {car: f["favourite_items"] for car, f in day.truth["cars"].items()}
+    recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
+    als = recs.groupby("car_number")["item"].agg(list).to_dict()
+    baseline = popularity_oracle(buys)
+    assert set(als) == set(baseline) == set(buys["car_number"]), "every adult buyer gets recommendations"
+    als_precision, base_precision = hits(als, favourites), hits(baseline, favourites)
+    assert als_precision > base_precision, (als_precision, base_precision)
+    found = metrics(hive, day)
+    assert found[("als", "precision_at_3")] == pytest.approx(als_precision)
+    assert found[("popularity", "precision_at_3")] == pytest.approx(base_precision)
+
+
+def test_recommendations_name_only_items_not_bought_that_month(trained: dict, hive: HiveSession,
+                                                              day: PreparedDay) -> None:
+    buys = marts_oracle.buylist_mart(day.layout_dir, MONTH)
+    bought = set(zip(buys["car_number"], buys["item"], strict=True))
+    recs = table(hive, day, RECOMMENDATIONS.name)
+    assert not {(r.car_number, r.item) for r in recs.itertuples()} & bought
+    per_car = recs.groupby("car_number")["rank"].agg(sorted)
+    unbought = {car: 30 - len(items) for car, items in buys.groupby("car_number")["item"].agg(set).items()}
+    for car, ranks in per_car.items():
+        assert ranks == list(range(1, min(3, unbought[car]) + 1)), car
+
+
+def test_the_forest_learns_the_health_label_better_than_the_majority_class(trained: dict, hive: HiveSession,
+                                                                            day: PreparedDay) -> None:
+    status = marts_oracle.status_mart(day.layout_dir, DATE)
+    labels = [label for _, label in explore_oracle.status_health(status).values()]
+    majority = max(labels.count("normal"), labels.count("abnormal")) / len(labels)
+    assert labels.count("abnormal") > 0, "no abnormal record: the classifier would be untested"
+    found = metrics(hive, day)
+    rf = {metric: value for (model, metric), value in found.items() if model == "random_forest"}
+    assert rf["accuracy"] > majority, (rf["accuracy"], majority)
+    tp, fp, fn, tn = (rf[f"confusion_{k}"] for k in ("tp", "fp", "fn", "tn"))
+    assert tp + fp + fn + tn == rf["test_rows"] and rf["train_rows"] + rf["test_rows"] == len(labels)
+    assert tp + fn == pytest.approx(rf["test_rows"] * labels.count("abnormal") / len(labels), rel=0.15)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert rf["precision"] == pytest.approx(precision) and rf["recall"] == pytest.approx(recall)
+    assert rf["f1"] == pytest.approx(2 * precision * recall / (precision + recall))
+    importance = table(hive, day, "analysis_health_feature_importance")
+    assert len(importance) == 14 and importance["importance"].sum() == pytest.approx(1.0)
+
+
+def _bands(adults: pd.DataFrame) -> pd.DataFrame:
+    years = int(DATE[:4]) - adults["car_year"]
+    return pd.DataFrame({
+        "car_number": adults["car_number"],
+        "capacity_band": adults["car_capacity"].map(
+            lambda cc: "small" if cc < 1500 else "medium" if cc < 2500 else "large"),
+        "year_band": years.map(lambda y: "new" if y < 5 else "normal" if y < 10 else "old"),
+        "car_model": adults["car_model"], "sex": adults["sex"], "marriage": adults["marriage"],
+        "age_band": adults["age"].map(explore_oracle.age_band),
+    })
+
+
+def test_every_adult_car_has_one_cluster_and_profiles_are_its_modes(trained: dict, hive: HiveSession,
+                                                                    day: PreparedDay) -> None:
+    expected = _bands(marts_oracle.adults(day.layout_dir)).set_index("car_number").sort_index()
+    clusters = table(hive, day, "analysis_car_clusters").set_index("car_number").sort_index()
+    assert list(clusters.index) == list(expected.index)
+    profile_columns = list(expected.columns)
+    pd.testing.assert_frame_equal(clusters[profile_columns], expected, check_dtype=False)
+    profiles = table(hive, day, "analysis_cluster_profiles").set_index("cluster")
+    sizes = clusters.groupby("cluster").size()
+    assert profiles["cars"].astype(int).to_dict() == sizes.to_dict()
+    for cluster, members in clusters.groupby("cluster"):
+        for column in profile_columns:
+            counts = members[column].value_counts()
+            top = sorted(counts[counts == counts.max()].index)[0]
+            assert profiles.loc[cluster, column] == top, (cluster, column)
+    found = metrics(hive, day)
+    tried = {int(metric.removeprefix("silhouette_k")): value for (model, metric), value in found.items()
+             if model == "kmeans" and metric.startswith("silhouette_k")}
+    assert found[("kmeans", "k")] == len(sizes) == max(tried, key=lambda k: (tried[k], -k))
+    assert found[("kmeans", "silhouette")] == max(tried.values())
+
+
+def test_a_rerun_replaces_its_own_rows_and_keeps_the_other_models(trained: dict, hive: HiveSession,
+                                                                  day: PreparedDay, stack: Settings) -> None:
+    before_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
+    before = metrics(hive, day)
+    assert {model for model, _ in before} == {"als", "popularity", "random_forest", "kmeans"}
+    run_job("recommend", DATE, stack, day.config, truth=day.sim_dir / f"ground_truth_{DATE}.json",
+            log=lambda _: None)
+    after_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
+    pd.testing.assert_frame_equal(before_recs.reset_index(drop=True), after_recs.reset_index(drop=True))
+    assert metrics(hive, day) == before
+
+
+def test_a_job_on_a_date_without_marts_names_what_to_build(day: PreparedDay, stack: Settings) -> None:
+    with pytest.raises(JobFailed, match="pilot marts build"):
+        run_job("recommend", "20200109", stack, day.config, log=lambda _: None)
+
+
+def test_metrics_and_recommendations_export_to_postgres(trained: dict, hive: HiveSession, day: PreparedDay,
+                                                        stack: Settings) -> None:
+    schema = f"it_models_{uuid.uuid4().hex[:8]}"
+    try:
+        for model_table in (MODEL_METRICS, RECOMMENDATIONS):
+            result = run_export(ExportRequest(mart=model_table, biz_date=DATE, database=day.config.database,
+                                              target=f"{schema}.{model_table.name}"),
+                                stack, log=lambda _: None)
+            assert result.rows == len(table(hive, day, model_table.name)) > 0
+        with psycopg2.connect(stack.postgres_dsn) as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT model, metric, value FROM {schema}.analysis_model_metrics")
+            exported = {(m, k): float(v) for m, k, v in cur.fetchall()}
+        assert exported == pytest.approx(metrics(hive, day))
+    finally:
+        with psycopg2.connect(stack.postgres_dsn) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
