@@ -91,6 +91,12 @@ class AirflowClient:
         return self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns/"
                                     f"{urllib.parse.quote(run_id, safe='')}")
 
+    def runs(self, dag_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The DAG's most recent runs, newest first."""
+        result = self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns?limit={int(limit)}")
+        runs = list(result.get("dag_runs", []))
+        return sorted(runs, key=lambda r: str(r.get("run_after") or r.get("queued_at") or ""), reverse=True)
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         result = self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns/"
                                       f"{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=200")

@@ -13,6 +13,7 @@ from orchestration.pipeline import RunSpec
 from pilot.settings import Settings
 
 DAG_ID = "smartcar_pilot"
+ANALYSIS_DAG_ID = "smartcar_analysis"
 
 
 def say(msg: str) -> None:
@@ -59,13 +60,17 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
     from stack import manager
 
     spec = RunSpec(date=args.date, cars=args.cars, seed=args.seed, rate=getattr(args, "rate", 0) or 0)
-    say("== 1/3 bringing the stack up (the first start formats storage; a minute or two)")
+    say("== 1/4 bringing the stack up (the first start formats storage; a minute or two)")
     states = manager.up(s)
     say(manager.format_table(states))
-    say(f"\n== 2/3 running DAG {DAG_ID} for {spec.date}, {spec.cars} cars, seed {spec.seed} "
+    say(f"\n== 2/4 running DAG {DAG_ID} for {spec.date}, {spec.cars} cars, seed {spec.seed} "
         f"through the Airflow scheduler")
     started = time.monotonic()
-    client, run_id = trigger_run(s, spec)
+    client = AirflowClient(s)
+    client.wait_for_dag(ANALYSIS_DAG_ID)
+    client.unpause(ANALYSIS_DAG_ID)  # it runs by itself once the day's marts are published
+    known = {r["dag_run_id"] for r in client.runs(ANALYSIS_DAG_ID)}
+    client, run_id = trigger_run(s, spec, client)
     say(f"  run {run_id}: follow it at {s.airflow_url}/dags/{DAG_ID}/runs/{run_id}")
     run = client.wait_for_run(DAG_ID, run_id, timeout=args.timeout, progress=say)
     elapsed = time.monotonic() - started
@@ -74,15 +79,40 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
         report_failure(s, client, run_id)
         return 1
     say(f"  finished in {elapsed:.0f} s")
-    say("\n== 3/3 summary")
+    say("\n== 3/4 summary")
     summary = client.xcom(DAG_ID, run_id, "summary")
     if isinstance(summary, str):
         import json
 
         summary = json.loads(summary)
     say(format_summary(summary))
+    say(f"\n== 4/4 analysis: DAG {ANALYSIS_DAG_ID} started by the published marts (Spark MLlib jobs)")
+    analysis = wait_for_analysis(client, known, args.timeout, say)
+    if analysis is None or analysis["state"] != "success":
+        say(f"  the analysis run ended {analysis['state'] if analysis else 'not at all'}; see "
+            f"{s.airflow_url}/dags/{ANALYSIS_DAG_ID}")
+        return 1
+    from analysis.headlines import headlines
+    from marts.hive import HiveSession
+
+    with HiveSession(s) as hive:
+        say(format_summary(headlines(hive, s.hive_database, spec.date)))
     say(how_to_query(s))
     return 0
+
+
+def wait_for_analysis(client: AirflowClient, known: set[str], timeout: float,
+                      progress: Any) -> dict[str, Any] | None:
+    """The first analysis run started after the demo's trigger, once it has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fresh = [r for r in client.runs(ANALYSIS_DAG_ID) if r["dag_run_id"] not in known]
+        if fresh:
+            run = client.wait_for_run(ANALYSIS_DAG_ID, fresh[-1]["dag_run_id"],
+                                      timeout=max(deadline - time.monotonic(), 1), progress=progress)
+            return run
+        time.sleep(5)
+    return None
 
 
 def format_summary(summary: dict[str, Any]) -> str:
