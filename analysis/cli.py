@@ -20,6 +20,8 @@ Spark MLlib jobs (`train`, each a spark-submit application on the shared Hive me
   recommend  ALS top-3 items per adult car not bought that month  -> analysis_recommendations
   classify   random forest on the status-health label             -> analysis_health_feature_importance
   cluster    k-means on the adult profile, k by silhouette        -> analysis_car_clusters, _cluster_profiles
+  style      multilayer perceptron: driving style of a car's day  -> analysis_style_features + model on HDFS
+             (learns from the simulator's ground truth: --truth)
   every job adds its rows to analysis_model_metrics (model, metric, value) of the date.
 
 examples:
@@ -52,6 +54,9 @@ def _train(args: argparse.Namespace) -> int:
     from analysis.training import JOBS, run_job
 
     for job in args.job or JOBS:
+        if job == "style" and args.truth is None:
+            print("style: skipped; it learns from the simulator's ground truth (give --truth)")
+            continue
         result = run_job(job, args.date, truth=args.truth)
         print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     return 0

@@ -19,20 +19,24 @@ CAR_CLUSTERS = Mart(12, "analysis_car_clusters", "clusters", "biz_date", (), (),
                     folder="analysis")
 CLUSTER_PROFILES = Mart(13, "analysis_cluster_profiles", "cluster-profiles", "biz_date", (), (),
                         ("cluster",), folder="analysis")
+STYLE_FEATURES = Mart(15, "analysis_style_features", "style", "biz_date", (),
+                      ("managed_smartcar_symptom_info",), ("car_number",), folder="analysis")
 MODEL_METRICS = Mart(14, "analysis_model_metrics", "metrics", "biz_date", (), (), ("model", "metric"),
                      folder="analysis")
 
 MODEL_TABLES: tuple[Mart, ...] = (RECOMMENDATIONS, HEALTH_IMPORTANCE, CAR_CLUSTERS, CLUSTER_PROFILES,
-                                  MODEL_METRICS)
-# What the analysis DAG exports to PostgreSQL (issue 13): recommendations, clusters, metrics.
-EXPORTED: tuple[Mart, ...] = (RECOMMENDATIONS, CAR_CLUSTERS, CLUSTER_PROFILES, MODEL_METRICS)
+                                  STYLE_FEATURES, MODEL_METRICS)
+# What the analysis DAG exports to PostgreSQL (issue 13): recommendations, clusters, metrics, and
+# the style features the prediction service looks a car's day up in.
+EXPORTED: tuple[Mart, ...] = (RECOMMENDATIONS, CAR_CLUSTERS, CLUSTER_PROFILES, STYLE_FEATURES, MODEL_METRICS)
 # Which Spark jobs (analysis.training.JOBS) write each table: its export waits for them.
 WRITTEN_BY: dict[str, tuple[str, ...]] = {
     RECOMMENDATIONS.name: ("recommend",),
     HEALTH_IMPORTANCE.name: ("classify",),
     CAR_CLUSTERS.name: ("cluster",),
     CLUSTER_PROFILES.name: ("cluster",),
-    MODEL_METRICS.name: ("recommend", "classify", "cluster"),
+    STYLE_FEATURES.name: ("style",),
+    MODEL_METRICS.name: ("recommend", "classify", "cluster", "style"),
 }
 _BY_NAME = {t.name: t for t in MODEL_TABLES} | {t.alias: t for t in MODEL_TABLES}
 

@@ -29,18 +29,30 @@ def favourites_of(truth_path: str | None) -> dict[str, list[str]] | None:
     return {car: list(facts.get("favourite_items") or []) for car, facts in truth["cars"].items()}
 
 
-def train(job: str, spark: Any, database: str, day: Any, truth_path: str | None) -> Any:
+def styles_of(truth_path: str | None) -> dict[str, str] | None:
+    if not truth_path:
+        return None
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    return {car: str((facts.get("driver") or {}).get("style")) for car, facts in truth["cars"].items()}
+
+
+def train(job: str, spark: Any, database: str, day: Any, truth_path: str | None, settings: Any) -> Any:
+    if job == "style":
+        from analysis import style
+
+        return style.run(spark, database, day, styles_of(truth_path), settings.overspeed_window_seconds,
+                         settings.overspeed_speed_kmh)
     if job == "recommend":
         from analysis import recommend
 
-        return recommend.run(spark, database, day, favourites_of(truth_path))
+        return recommend.run(spark, database, day, favourites_of(truth_path)), None
     if job == "classify":
         from analysis import classify
 
-        return classify.run(spark, database, day)
+        return classify.run(spark, database, day), None
     from analysis import cluster
 
-    return cluster.run(spark, database, day)
+    return cluster.run(spark, database, day), None
 
 
 def publish(spark: Any, output: Any, params: dict[str, Any], settings: Any) -> dict[str, int]:
@@ -77,7 +89,7 @@ def publish(spark: Any, output: Any, params: dict[str, Any], settings: Any) -> d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spark_job.py")
-    parser.add_argument("job", choices=("recommend", "classify", "cluster"))
+    parser.add_argument("job", choices=("recommend", "classify", "cluster", "style"))
     parser.add_argument("--date", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--audit-dir", required=True)
@@ -100,12 +112,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"{args.job}: training on {config.database} for {day} (Spark {spark.version}, "
             f"master {spark.sparkContext.master})")
-        output = train(args.job, spark, config.database, day, args.truth)
+        output, model = train(args.job, spark, config.database, day, args.truth, settings)
         trained = time.perf_counter() - started
         log(f"{args.job}: trained in {trained:.1f} s; publishing")
         rows = publish(spark, output, config.params(day), settings)
         summary = {"job": args.job, "date": day.text, "rows": rows, "train_seconds": round(trained, 1),
-                   "seconds": round(time.perf_counter() - started, 1), **output.summary}
+                   **output.summary}
+        if model is not None:  # after its table: the service finds a car's features once it serves it
+            from hdfs import InsecureClient
+
+            from analysis.style_model import publish as publish_model
+
+            client = InsecureClient(settings.webhdfs_url, user=settings.hdfs_user)
+            summary["model_path"] = publish_model(client, config.database, model)
+            log(f"{args.job}: model {model.version} published to {summary['model_path']}")
+        summary["seconds"] = round(time.perf_counter() - started, 1)
         Path(args.result).write_text(json.dumps(summary, default=str), encoding="utf-8")
         return 0
     finally:

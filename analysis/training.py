@@ -20,7 +20,8 @@ from pilot.dates import Day
 from pilot.errors import PilotError
 from pilot.settings import Settings, get_settings
 
-JOBS = ("recommend", "classify", "cluster")
+JOBS = ("recommend", "classify", "cluster", "style")
+NEEDS_TRUTH = ("recommend", "style")  # precision@3 against the planted taste; the style labels
 SHOWN_LINES = 25
 # Spark and Hadoop warnings that say nothing to a user of the pilot.
 QUIET = ("WARN NativeCodeLoader", "WARN Utils: Service", "WARNING: Using incubator modules",

@@ -32,6 +32,7 @@ ALL_SERVICES = (
     "hbase",
     "hbase-thrift",
     "hive",
+    "model-api",
     "airflow-api-server",
     "airflow-scheduler",
     "airflow-dag-processor",
@@ -104,6 +105,11 @@ class Settings:
     hive_metastore_db: str = "metastore"
     hive_metastore_user: str = "hive"
 
+    # The prediction service (FastAPI): the newest published style model, re-read when a newer appears.
+    model_api_host: str = "127.0.0.1"
+    model_api_port: int = 9001
+    model_api_reload_seconds: float = 10.0
+
     # Redis
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
@@ -174,6 +180,10 @@ class Settings:
     @property
     def hive_warehouse(self) -> str:
         return f"{self.hdfs_uri}/user/hive/warehouse"
+
+    @property
+    def model_api_url(self) -> str:
+        return f"http://{self.model_api_host}:{self.model_api_port}"
 
     @property
     def airflow_url(self) -> str:

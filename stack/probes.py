@@ -131,6 +131,13 @@ def hive_ready(s: Settings) -> bool:
         return False
 
 
+def model_api_ready(s: Settings) -> bool:
+    try:
+        return "status" in _http_json(f"{s.model_api_url}/health")
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
 def airflow_api_ready(s: Settings) -> bool:
     try:
         return "version" in _http_json(f"{s.airflow_url}/api/v2/version")

@@ -86,7 +86,7 @@ class SparkModelOperator(BaseOperator):
         self.biz_date = biz_date
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from analysis.training import run_job
+        from analysis.training import NEEDS_TRUTH, run_job
         from orchestration.pipeline import find_ground_truth
         from pilot.dates import Day
         from smartcar_plugins.connections import connected_settings
@@ -98,9 +98,9 @@ class SparkModelOperator(BaseOperator):
         s = connected_settings()
         trained: dict[str, Any] = {}
         for day in days:
-            truth = find_ground_truth(day, s) if self.job == "recommend" else None
-            if self.job == "recommend" and truth is None:
-                self.log.info("no simulator ground truth for %s: precision@3 is not measured", day)
+            truth = find_ground_truth(day, s) if self.job in NEEDS_TRUTH else None
+            if self.job in NEEDS_TRUTH and truth is None:
+                self.log.info("no simulator ground truth for %s (the %s job uses it)", day, self.job)
             trained[day.text] = run_job(self.job, day, s, truth=truth, log=self.log.info)
         return trained
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pilot.errors import PilotError
-from stack.services import airflow, hbase, hdfs, hive, kafka, postgres, redis
+from stack.services import airflow, hbase, hdfs, hive, kafka, model_api, postgres, redis
 from stack.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -15,6 +15,7 @@ SERVICES: tuple[Service, ...] = (
     hbase.MASTER,
     hbase.THRIFT,
     hive.SERVICE,
+    model_api.SERVICE,
     airflow.API_SERVER,
     airflow.SCHEDULER,
     airflow.DAG_PROCESSOR,

@@ -40,14 +40,16 @@ def test_it_runs_when_the_status_drive_and_purchase_marts_are_published(dag) -> 
 
 def test_the_jobs_follow_the_hive_tables_and_the_exports_follow_their_writers(dag) -> None:
     edges = {(up, task.task_id) for task in dag.tasks for up in task.upstream_task_ids}
-    jobs = {"train_recommend", "train_classify", "train_cluster"}
+    jobs = {"train_recommend", "train_classify", "train_cluster", "train_style"}
     assert {(("build_analysis_tables", job)) for job in jobs} <= edges
     assert ("train_recommend", "export_analysis_recommendations") in edges
     assert ("train_cluster", "export_analysis_car_clusters") in edges
     assert ("train_cluster", "export_analysis_cluster_profiles") in edges
+    assert ("train_style", "export_analysis_style_features") in edges
     assert {(job, "export_analysis_model_metrics") for job in jobs} <= edges
     assert set(dag.task_ids) == {"build_analysis_tables", *jobs, "export_analysis_recommendations",
                                  "export_analysis_car_clusters", "export_analysis_cluster_profiles",
+                                 "export_analysis_style_features",
                                  "export_analysis_model_metrics"}
     assert {dag.get_task(job).pool for job in jobs} == {"spark_jobs"}
 
