@@ -38,6 +38,8 @@ def headlines(hive: HiveSession, database: str, day: Day | str) -> dict[str, Any
             "random forest accuracy": figure("random_forest", "accuracy"),
             "k-means clusters (k by silhouette)": figure("kmeans", "k").removesuffix(".000"),
             "k-means silhouette": figure("kmeans", "silhouette"),
+            "style network accuracy (held-out cars)": figure("mlp", "accuracy"),
+            "majority-class accuracy (same cars)": figure("majority_class", "accuracy"),
         },
         "clusters": [f"{cluster}: {cars} cars, {description}" for cluster, cars, description in profiles],
     }

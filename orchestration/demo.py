@@ -96,9 +96,35 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
     from marts.hive import HiveSession
 
     with HiveSession(s) as hive:
-        say(format_summary(headlines(hive, s.hive_database, spec.date)))
+        found = headlines(hive, s.hive_database, spec.date)
+    cars = list(found["recommendations (ALS)"])
+    if cars:
+        found["a prediction of model-api"] = predict_style(s, cars[0], spec.date)
+    say(format_summary(found))
     say(how_to_query(s))
     return 0
+
+
+def predict_style(s: Settings, car: str, date: str) -> dict[str, Any]:
+    """What the prediction service answers for one car's day (its REST API, as a user calls it)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"car_number": car, "date": date}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the stack's own http URL from the settings
+        f"{s.model_api_url}/smartcar/predict", data=body, method="POST",
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - as above
+            got = json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return {"POST /smartcar/predict": f"{error.code}: {json.loads(error.read()).get('detail')}"}
+    except OSError as error:
+        return {"POST /smartcar/predict": f"model-api not reachable at {s.model_api_url} ({error})"}
+    probabilities = ", ".join(f"{k} {v:.2f}" for k, v in got["probabilities"].items())
+    return {"car": f"{car} on {date}", "style": got["class"], "probabilities": probabilities,
+            "model": got["model_version"]}
 
 
 def wait_for_analysis(client: AirflowClient, known: set[str], timeout: float,

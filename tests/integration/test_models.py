@@ -5,6 +5,11 @@ simulator's ground truth (planted taste), not against the jobs' own figures."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,8 +20,9 @@ import pytest
 from hdfs import InsecureClient
 
 from analysis.exploration import build_explorations
-from analysis.model_tables import MODEL_METRICS, RECOMMENDATIONS
-from analysis.training import JobFailed, run_job
+from analysis.model_tables import MODEL_METRICS, RECOMMENDATIONS, STYLE_FEATURES
+from analysis.style_model import CLASSES, FEATURES
+from analysis.training import NEEDS_TRUTH, JobFailed, run_job
 from export import ExportRequest, run_export
 from marts import runner
 from marts.hive import HiveSession
@@ -47,9 +53,9 @@ def trained(day: PreparedDay, hive: HiveSession, client: InsecureClient, stack: 
     build_explorations(DATE, ["health"], config=day.config, settings=stack, log=lambda _: None, hive=hive,
                        hdfs_client=client)
     truth = day.sim_dir / f"ground_truth_{DATE}.json"
-    return {job: run_job(job, DATE, stack, day.config, truth=truth if job == "recommend" else None,
+    return {job: run_job(job, DATE, stack, day.config, truth=truth if job in NEEDS_TRUTH else None,
                          log=lambda _: None)
-            for job in ("recommend", "classify", "cluster")}
+            for job in ("recommend", "classify", "cluster", "style")}
 
 
 def table(hive: HiveSession, day: PreparedDay, name: str) -> pd.DataFrame:
@@ -160,7 +166,8 @@ def test_a_rerun_replaces_its_own_rows_and_keeps_the_other_models(trained: dict,
                                                                   day: PreparedDay, stack: Settings) -> None:
     before_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
     before = metrics(hive, day)
-    assert {model for model, _ in before} == {"als", "popularity", "random_forest", "kmeans"}
+    assert {model for model, _ in before} == {"als", "popularity", "random_forest", "kmeans", "mlp",
+                                              "majority_class"}
     run_job("recommend", DATE, stack, day.config, truth=day.sim_dir / f"ground_truth_{DATE}.json",
             log=lambda _: None)
     after_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
@@ -189,3 +196,114 @@ def test_metrics_and_recommendations_export_to_postgres(trained: dict, hive: Hiv
     finally:
         with psycopg2.connect(stack.postgres_dsn) as conn, conn.cursor() as cur:
             cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_the_style_network_beats_the_majority_class_on_held_out_cars(trained: dict, hive: HiveSession,
+                                                                     day: PreparedDay) -> None:
+    styles = {car: f["driver"]["style"] for car, f in day.truth["cars"].items()}
+    rows = table(hive, day, STYLE_FEATURES.name)
+    adults = set(marts_oracle.drive_mart(day.layout_dir, DATE)["car_number"])
+    assert set(rows["car_number"]) == adults
+    assert (rows["style"] == rows["car_number"].map(styles)).all(), "labels are the ground truth's"
+    test, train = rows[rows["split"] == "test"], rows[rows["split"] == "train"]
+    assert len(test) >= 0.2 * len(rows) and not set(test["car_number"]) & set(train["car_number"])
+    majority = train["style"].value_counts().idxmax()
+    accuracy = (test["predicted"] == test["style"]).mean()
+    baseline = (test["style"] == majority).mean()
+    assert accuracy > baseline, (accuracy, baseline)
+    found = metrics(hive, day)
+    assert found[("mlp", "accuracy")] == pytest.approx(accuracy)
+    assert found[("majority_class", "accuracy")] == pytest.approx(baseline)
+    # the features are the day's: e.g. the sharp-turn share equals the symptom oracle's
+    symptom = marts_oracle.symptom_mart(marts_oracle.drive_mart(day.layout_dir, DATE)).set_index("car_number")
+    shares = rows.set_index("car_number")["sharp_turn_share"]
+    assert shares.to_dict() == pytest.approx(symptom["sharp_turn_share"].astype(float).to_dict(), abs=1e-6)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def model_api(trained: dict, hive: HiveSession, day: PreparedDay, stack: Settings) -> Iterator[str]:
+    """The service, as `pilot stack` runs it, serving the models of this module's database; the
+    day's features exported to the table it reads."""
+    result = run_export(ExportRequest(mart=STYLE_FEATURES, biz_date=DATE, database=day.config.database),
+                        stack, log=lambda _: None)
+    assert result.rows > 0
+    port = free_port()
+    env = {**os.environ, "PILOT_HIVE_DATABASE": day.config.database, "PILOT_MODEL_API_PORT": str(port),
+           "PILOT_MODEL_API_RELOAD_SECONDS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "analysis.serving:create_app",
+                             "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if call(url, "GET", "/health")[1]["status"] == "ok":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise AssertionError("model-api did not serve a model within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        with psycopg2.connect(stack.postgres_dsn) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS public.analysis_style_features_{DATE}")
+
+
+def call(url: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    import json
+    import urllib.error
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{url}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_service_answers_what_the_trained_model_predicted(model_api: str, trained: dict,
+                                                               hive: HiveSession, day: PreparedDay) -> None:
+    rows = table(hive, day, STYLE_FEATURES.name)
+    version = trained["style"]["model_version"]
+    assert call(model_api, "GET", "/health")[1]["model_version"] == version
+    for row in rows.itertuples():
+        status, by_car = call(model_api, "POST", "/smartcar/predict",
+                              {"car_number": row.car_number, "date": DATE})
+        assert status == 200, by_car
+        assert by_car["class"] == row.predicted and by_car["model_version"] == version
+        assert [by_car["probabilities"][c] for c in CLASSES] == pytest.approx(
+            [row.p_calm, row.p_normal, row.p_wild], abs=1e-9)
+        features = {f: float(getattr(row, f)) for f in FEATURES}
+        status, by_features = call(model_api, "POST", "/smartcar/predict", {"features": features})
+        assert status == 200 and by_features["class"] == row.predicted
+
+
+def test_the_service_refuses_bad_requests_with_a_reason(model_api: str) -> None:
+    for body, status in (({"car_number": "A0001"}, 422), ({"features": {"speed_max": "fast"}}, 422),
+                         ({"car_number": "Z9999", "date": DATE}, 404), ({"nonsense": 1}, 422)):
+        got, answer = call(model_api, "POST", "/smartcar/predict", body)
+        assert got == status and answer["detail"], (body, got, answer)
+
+
+def test_the_service_reloads_when_a_newer_model_is_published(model_api: str, day: PreparedDay,
+                                                             stack: Settings) -> None:
+    before = call(model_api, "GET", "/health")[1]["model_version"]
+    again = run_job("style", DATE, stack, day.config, truth=day.sim_dir / f"ground_truth_{DATE}.json",
+                    log=lambda _: None)
+    assert again["model_version"] > before
+    deadline = time.monotonic() + 30
+    while call(model_api, "GET", "/health")[1]["model_version"] != again["model_version"]:
+        assert time.monotonic() < deadline, "the service kept the older model"
+        time.sleep(0.5)
