@@ -9,6 +9,7 @@ to ``analysis_health_feature_importance``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from analysis.model_output import ModelOutput
@@ -77,7 +78,9 @@ def run(spark: Any, database: str, day: Day) -> ModelOutput:
     if rows == 0:
         raise PilotError(f"{database}.{STATUS_HEALTH} has no rows for {day}; build the analysis tables "
                          f"first (`pilot analysis explore --date {day}`)")
+    started = time.perf_counter()
     model = forest_pipeline().fit(train)
+    fit_seconds = time.perf_counter() - started
     counts = confusion(model.transform(test))
     out = ModelOutput("classify")
     out.metric("random_forest", "train_rows", rows)
@@ -91,6 +94,7 @@ def run(spark: Any, database: str, day: Day) -> ModelOutput:
                                   "feature string, importance double")
     out.tables[HEALTH_IMPORTANCE] = frame
     out.summary = {"metrics": {f"{m}.{k}": v for m, k, v in out.metrics},
+                   "fit_seconds": round(fit_seconds, 2),
                    "top_features": sorted(zip(FEATURES, map(float, importances), strict=True),
                                           key=lambda p: -p[1])[:3]}
     return out

@@ -8,6 +8,7 @@ profile of every cluster (its most common values) are written, the silhouettes t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from analysis.model_output import ModelOutput, age_band_column
@@ -93,7 +94,9 @@ def run(spark: Any, database: str, day: Day) -> ModelOutput:
     cars = profiles(spark, database, day).cache()
     count = cars.count()
     encoded = encoder().fit(cars).transform(cars).cache()
+    started = time.perf_counter()
     k, tried, model = best_k(encoded, count)
+    fit_seconds = time.perf_counter() - started
     assigned = model.transform(encoded).select("car_number", F.col("cluster").cast("int"), *PROFILE).cache()
     out = ModelOutput("cluster")
     out.tables[CAR_CLUSTERS] = assigned.select("car_number", "cluster", *PROFILE)
@@ -104,7 +107,7 @@ def run(spark: Any, database: str, day: Day) -> ModelOutput:
     out.metric("kmeans", "silhouette", tried[k])
     for tried_k, value in tried.items():
         out.metric("kmeans", f"silhouette_k{tried_k}", value)
-    out.summary = {"k": k, "silhouette": tried[k],
+    out.summary = {"k": k, "silhouette": tried[k], "fit_seconds": round(fit_seconds, 2),
                    "profiles": [(r.cluster, r.cars, r.description)
                                 for r in profile.orderBy("cluster").collect()]}
     return out

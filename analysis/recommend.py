@@ -13,6 +13,7 @@ simulator's ground truth), precision@3, for both.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,10 +106,12 @@ def run(spark: Any, database: str, day: Day, favourites: Mapping[str, Sequence[s
 
         raise PilotError(f"{database}.{BUYLIST_MART} has no purchases of month {day.month.text}; build "
                          f"the purchase mart first (`pilot marts build --date {day} --mart buylist`)")
+    started = time.perf_counter()
     als = als_recommendations(bought).cache()
+    out.metric("als", "recommendations", als.count())  # the count runs the training
+    out.summary["fit_seconds"] = round(time.perf_counter() - started, 2)
     out.tables[RECOMMENDATIONS] = als
     out.metric("als", "cars", buyers)
-    out.metric("als", "recommendations", als.count())
     if favourites is not None:
         baseline = popularity_recommendations(bought)
         pick = [(r.car_number, r.item) for r in als.select("car_number", "item").collect()]

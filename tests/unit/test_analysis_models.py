@@ -10,6 +10,7 @@ import pytest
 from analysis.classify import FEATURES, scores
 from analysis.model_tables import EXPORTED, MODEL_TABLES, WRITTEN_BY
 from analysis.recommend import precision_at_k
+from analysis.style import held_out
 from analysis.spark_sql import SparkSqlSession
 from analysis.spark_submit import JOB_FILE, job_env, settings_env, submit_command
 from analysis.training import JOBS
@@ -82,3 +83,10 @@ def test_spark_errors_arrive_as_hive_query_errors_naming_the_statement() -> None
     session = SparkSqlSession(_FailingSpark())
     with pytest.raises(HiveQueryError, match=r"SHOW PARTITIONS x.*TABLE_OR_VIEW_NOT_FOUND"):
         session.query("SHOW PARTITIONS x")
+
+
+def test_held_out_cars_are_a_stable_third_and_never_none() -> None:
+    cars = [f"A{n:04d}" for n in range(1, 101)]
+    test = held_out(cars)
+    assert len(test) == 30 and set(test) <= set(cars) and held_out(list(reversed(cars))) == test
+    assert len(held_out(cars[:2])) == 1 and len(held_out(cars[:5])) == 2
