@@ -162,19 +162,6 @@ def test_every_adult_car_has_one_cluster_and_profiles_are_its_modes(trained: dic
     assert found[("kmeans", "silhouette")] == max(tried.values())
 
 
-def test_a_rerun_replaces_its_own_rows_and_keeps_the_other_models(trained: dict, hive: HiveSession,
-                                                                  day: PreparedDay, stack: Settings) -> None:
-    before_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
-    before = metrics(hive, day)
-    assert {model for model, _ in before} == {"als", "popularity", "random_forest", "kmeans", "mlp",
-                                              "majority_class"}
-    run_job("recommend", DATE, stack, day.config, truth=day.sim_dir / f"ground_truth_{DATE}.json",
-            log=lambda _: None)
-    after_recs = table(hive, day, RECOMMENDATIONS.name).sort_values(["car_number", "rank"])
-    pd.testing.assert_frame_equal(before_recs.reset_index(drop=True), after_recs.reset_index(drop=True))
-    assert metrics(hive, day) == before
-
-
 def test_a_job_on_a_date_without_marts_names_what_to_build(day: PreparedDay, stack: Settings) -> None:
     with pytest.raises(JobFailed, match="pilot marts build"):
         run_job("recommend", "20200109", stack, day.config, log=lambda _: None)
@@ -297,12 +284,23 @@ def test_the_service_refuses_bad_requests_with_a_reason(model_api: str) -> None:
         assert got == status and answer["detail"], (body, got, answer)
 
 
-def test_the_service_reloads_when_a_newer_model_is_published(model_api: str, day: PreparedDay,
-                                                             stack: Settings) -> None:
-    before = call(model_api, "GET", "/health")[1]["model_version"]
+def test_a_rerun_replaces_its_rows_keeps_the_other_models_and_the_service_reloads(
+        model_api: str, day: PreparedDay, hive: HiveSession, stack: Settings) -> None:
+    before_rows = table(hive, day, STYLE_FEATURES.name).drop(columns="model_version")
+    before = metrics(hive, day)
+    assert {model for model, _ in before} == {"als", "popularity", "random_forest", "kmeans", "mlp",
+                                              "majority_class"}
+    served = call(model_api, "GET", "/health")[1]["model_version"]
     again = run_job("style", DATE, stack, day.config, truth=day.sim_dir / f"ground_truth_{DATE}.json",
                     log=lambda _: None)
-    assert again["model_version"] > before
+    assert again["model_version"] > served
+    after_rows = table(hive, day, STYLE_FEATURES.name)
+    assert set(after_rows["model_version"]) == {again["model_version"]}
+    columns = list(before_rows.columns)
+    pd.testing.assert_frame_equal(  # the same network again (seeded), published anew, no duplicate
+        before_rows.sort_values("car_number").reset_index(drop=True),
+        after_rows[columns].sort_values("car_number").reset_index(drop=True))
+    assert metrics(hive, day) == pytest.approx(before)
     deadline = time.monotonic() + 30
     while call(model_api, "GET", "/health")[1]["model_version"] != again["model_version"]:
         assert time.monotonic() < deadline, "the service kept the older model"

@@ -10,9 +10,9 @@ import pytest
 from analysis.classify import FEATURES, scores
 from analysis.model_tables import EXPORTED, MODEL_TABLES, WRITTEN_BY
 from analysis.recommend import precision_at_k
-from analysis.style import held_out
 from analysis.spark_sql import SparkSqlSession
 from analysis.spark_submit import JOB_FILE, job_env, settings_env, submit_command
+from analysis.style import held_out
 from analysis.training import JOBS
 from marts import sqlfile
 from marts.hive import HiveQueryError
