@@ -37,6 +37,11 @@ def car_features(spark: Any, database: str, day: Day, window_seconds: int, thres
     """car_number and :data:`FEATURES` for every car of the day's drive and symptom marts."""
     from pyspark.sql import functions as F
 
+    for mart in (DRIVE_MART, SYMPTOM_MART):
+        if not spark.catalog.tableExists(f"{database}.{mart}") or spark.table(f"{database}.{mart}").where(
+                F.col("biz_date") == day.text).isEmpty():
+            raise PilotError(f"the style model reads {database}.{mart} of {day}, which is not built; run "
+                             f"`pilot marts build --date {day}`")
     drive = spark.table(f"{database}.{DRIVE_MART}").where(F.col("biz_date") == day.text)
     turning = F.col("steer_angle") != "F"
     disagree = (turning & (F.substring("steer_angle", 1, 1) != F.col("direct_light"))) | (

@@ -40,10 +40,11 @@ def mart_asset(mart: Mart) -> Asset:
 
 
 def analysis_schedule() -> Any:
-    """The analysis DAG runs once the marts it reads (status, drive, purchases) are published."""
+    """The analysis DAG runs once the marts it reads (status, drive, symptom, purchases) are published."""
     by_name = {m.name: m for m in MARTS}
     return (mart_asset(by_name["managed_smartcar_status_info"])
             & mart_asset(by_name["managed_smartcar_drive_info"])
+            & mart_asset(by_name["managed_smartcar_symptom_info"])
             & mart_asset(by_name["managed_smartcar_item_buylist_info"]))
 
 

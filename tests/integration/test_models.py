@@ -42,8 +42,8 @@ def day(tmp_path_factory: pytest.TempPathFactory, client: InsecureClient, hive: 
     tag = uuid.uuid4().hex[:8]
     prepared = prepare_day(tmp_path_factory.mktemp("models"), DATE, f"/tmp/pilot-it/models-{tag}",
                            f"pilot_it_models_{tag}", client, cars=CARS, seed=42, day_seconds=600)
-    runner.build_marts(DATE, ["status", "drive", "buylist"], config=prepared.config, log=lambda _: None,
-                       hive=hive, hdfs_client=client)
+    runner.build_marts(DATE, ["status", "drive", "symptom", "buylist"], config=prepared.config,
+                       log=lambda _: None, hive=hive, hdfs_client=client)
     yield prepared
     drop_prepared(hive, client, prepared)
 

@@ -34,6 +34,7 @@ def test_it_runs_when_the_status_drive_and_purchase_marts_are_published(dag) -> 
             uris.add(item.uri)
     assert uris == {"hive://smartcar/default/managed_smartcar_status_info",
                     "hive://smartcar/default/managed_smartcar_drive_info",
+                    "hive://smartcar/default/managed_smartcar_symptom_info",
                     "hive://smartcar/default/managed_smartcar_item_buylist_info"}
     assert dag.params["date"] == ""
 
