@@ -87,7 +87,7 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
         summary = json.loads(summary)
     say(format_summary(summary))
     say(f"\n== 4/4 analysis: DAG {ANALYSIS_DAG_ID} started by the published marts (Spark MLlib jobs)")
-    analysis = wait_for_analysis(client, known, args.timeout, say)
+    analysis = wait_for_analysis(client, known, spec.date, args.timeout, say)
     if analysis is None or analysis["state"] != "success":
         say(f"  the analysis run ended {analysis['state'] if analysis else 'not at all'}; see "
             f"{s.airflow_url}/dags/{ANALYSIS_DAG_ID}")
@@ -99,6 +99,7 @@ def run_demo(s: Settings, args: argparse.Namespace) -> int:
         found = headlines(hive, s.hive_database, spec.date)
     cars = list(found["recommendations (ALS)"])
     if cars:
+        wait_for_model(s, spec.date)
         found["a prediction of model-api"] = predict_style(s, cars[0], spec.date)
     say(format_summary(found))
     say(how_to_query(s))
@@ -127,18 +128,40 @@ def predict_style(s: Settings, car: str, date: str) -> dict[str, Any]:
             "model": got["model_version"]}
 
 
-def wait_for_analysis(client: AirflowClient, known: set[str], timeout: float,
+def wait_for_analysis(client: AirflowClient, known: set[str], date: str, timeout: float,
                       progress: Any) -> dict[str, Any] | None:
-    """The first analysis run started after the demo's trigger, once it has finished."""
+    """The analysis run that covers ``date`` among those started after the demo's trigger, once it
+    has finished (an earlier day's run may come first: one run at a time); a failed one at once."""
     deadline = time.monotonic() + timeout
+    finished: set[str] = set()
     while time.monotonic() < deadline:
-        fresh = [r for r in client.runs(ANALYSIS_DAG_ID) if r["dag_run_id"] not in known]
-        if fresh:
-            run = client.wait_for_run(ANALYSIS_DAG_ID, fresh[-1]["dag_run_id"],
+        fresh = [r for r in reversed(client.runs(ANALYSIS_DAG_ID))
+                 if r["dag_run_id"] not in known | finished]
+        for candidate in fresh:
+            run = client.wait_for_run(ANALYSIS_DAG_ID, candidate["dag_run_id"],
                                       timeout=max(deadline - time.monotonic(), 1), progress=progress)
-            return run
+            finished.add(candidate["dag_run_id"])
+            built = client.xcom(ANALYSIS_DAG_ID, candidate["dag_run_id"], "build_analysis_tables") or {}
+            if run["state"] != "success" or date in built:
+                return run
         time.sleep(5)
     return None
+
+
+def wait_for_model(s: Settings, date: str, timeout: float = 60) -> None:
+    """Until model-api serves a model of ``date`` (it re-reads the published models periodically)."""
+    import json
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{s.model_api_url}/health", timeout=5) as answer:  # noqa: S310
+                if str(json.loads(answer.read()).get("model_version") or "").endswith(f"-{date}"):
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
 
 
 def format_summary(summary: dict[str, Any]) -> str:
