@@ -56,13 +56,9 @@ class HiveAnalysisOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from analysis.exploration import build_explorations
-        from pilot.dates import Day
         from smartcar_plugins.connections import connected_settings, hdfs_client, hive_session
 
-        with fail_fast_on_bad_input():
-            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
-        if not days:
-            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        days = run_days(str(self.biz_date or ""), context)
         s = connected_settings()
         built: dict[str, Any] = {}
         with hive_session(s) as hive:
@@ -88,13 +84,9 @@ class SparkModelOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from analysis.training import NEEDS_TRUTH, run_job
         from orchestration.pipeline import find_ground_truth
-        from pilot.dates import Day
         from smartcar_plugins.connections import connected_settings
 
-        with fail_fast_on_bad_input():
-            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
-        if not days:
-            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        days = run_days(str(self.biz_date or ""), context)
         s = connected_settings()
         trained: dict[str, Any] = {}
         for day in days:
@@ -103,6 +95,17 @@ class SparkModelOperator(BaseOperator):
                 self.log.info("no simulator ground truth for %s (the %s job uses it)", day, self.job)
             trained[day.text] = run_job(self.job, day, s, truth=truth, log=self.log.info)
         return trained
+
+
+def run_days(biz_date: str, context: Any) -> list[Any]:
+    """The run's business date (the `date` param), or else the dates its mart Asset events name."""
+    from pilot.dates import Day
+
+    with fail_fast_on_bad_input():
+        days = [Day.parse(biz_date)] if biz_date else published_days(context)
+    if not days:
+        raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+    return days
 
 
 def published_days(context: Any) -> list[Any]:
@@ -162,12 +165,8 @@ class AnalysisExportOperator(MartExportOperator):
         super().__init__(biz_date=biz_date, **kwargs)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from pilot.dates import Day
 
-        with fail_fast_on_bad_input():
-            days = [Day.parse(str(self.biz_date))] if self.biz_date else published_days(context)
-        if not days:
-            raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        days = run_days(str(self.biz_date or ""), context)
         return {day.text: self.export_day(day) for day in days}
 
 
