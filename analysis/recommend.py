@@ -93,7 +93,7 @@ def precision_at_k(recommended: Sequence[tuple[str, str]], favourites: Mapping[s
     """Share of (car, item) recommendations naming one of that car's favourites."""
     if not recommended:
         return 0.0
-    hits = sum(1 for car, item in recommended if item in set(favourites.get(car, ())))
+    hits = sum(1 for car, item in recommended if item in set(favourites.get(car) or ()))
     return hits / len(recommended)
 
 

@@ -22,30 +22,26 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def favourites_of(truth_path: str | None) -> dict[str, list[str]] | None:
+def truth_facts(truth_path: str | None, key: str) -> dict[str, Any] | None:
+    """car -> one fact of the simulator's ground truth (e.g. ``favourite_items``), or None without one."""
     if not truth_path:
         return None
     truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
-    return {car: list(facts.get("favourite_items") or []) for car, facts in truth["cars"].items()}
-
-
-def styles_of(truth_path: str | None) -> dict[str, str] | None:
-    if not truth_path:
-        return None
-    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
-    return {car: str((facts.get("driver") or {}).get("style")) for car, facts in truth["cars"].items()}
+    return {car: facts.get(key) for car, facts in truth["cars"].items()}
 
 
 def train(job: str, spark: Any, database: str, day: Any, truth_path: str | None, settings: Any) -> Any:
     if job == "style":
         from analysis import style
 
-        return style.run(spark, database, day, styles_of(truth_path), settings.overspeed_window_seconds,
+        drivers = truth_facts(truth_path, "driver")
+        styles = None if drivers is None else {car: str((d or {}).get("style")) for car, d in drivers.items()}
+        return style.run(spark, database, day, styles, settings.overspeed_window_seconds,
                          settings.overspeed_speed_kmh)
     if job == "recommend":
         from analysis import recommend
 
-        return recommend.run(spark, database, day, favourites_of(truth_path)), None
+        return recommend.run(spark, database, day, truth_facts(truth_path, "favourite_items")), None
     if job == "classify":
         from analysis import classify
 

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marts.hive import HiveQueryError, Result
+from marts.hive import HiveQueryError, Result, short_error
 
 
-def _short(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 600 else text[:597] + "..."
-
-
-def _first(statement: str) -> str:
-    return statement.strip().splitlines()[0][:120]
+def _failed(verb: str, statement: str, exc: Exception) -> HiveQueryError:
+    first = statement.strip().splitlines()[0][:120]
+    return HiveQueryError(f"Spark {verb} `{first}...`: {short_error(str(exc))}")
 
 
 class SparkSqlSession:
@@ -28,21 +24,17 @@ class SparkSqlSession:
         try:
             return self._spark.sql(statement)
         except Exception as exc:  # AnalysisException, ParseException, Py4JJavaError
-            raise HiveQueryError(f"Spark rejected `{_first(statement)}...`: {_short(exc)}") from exc
+            raise _failed("rejected", statement, exc) from exc
 
     def execute(self, statement: str) -> None:
-        frame = self._frame(statement)
-        try:
-            frame.collect()
-        except Exception as exc:
-            raise HiveQueryError(f"Spark failed running `{_first(statement)}...`: {_short(exc)}") from exc
+        self.query(statement)
 
     def query(self, statement: str, max_rows: int | None = None) -> Result:
         frame = self._frame(statement)
         try:
             rows = (frame.limit(max_rows) if max_rows else frame).collect()
         except Exception as exc:
-            raise HiveQueryError(f"Spark failed running `{_first(statement)}...`: {_short(exc)}") from exc
+            raise _failed("failed running", statement, exc) from exc
         return Result(list(frame.columns), [tuple(row) for row in rows])
 
     def scalar(self, statement: str) -> Any:

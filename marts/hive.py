@@ -28,12 +28,12 @@ def _rejected(statement: str, exc: Exception, address: str = "") -> HiveQueryErr
     first = statement.strip().splitlines()[0][:120]
     if _connection_lost(exc):
         return HiveQueryError(f"lost the connection to the Hive SQL endpoint at {address} while running "
-                              f"`{first}...` ({_short(str(exc)) or type(exc).__name__}); check it "
+                              f"`{first}...` ({short_error(str(exc)) or type(exc).__name__}); check it "
                               f"with `pilot stack status`, then run again")
     if "TIMEDOUT" in str(exc):
         return HiveQueryError(f"Hive cancelled `{first}...`: it ran longer than the session's query "
                               f"timeout (PILOT_HIVE_QUERY_TIMEOUT_SECONDS)")
-    return HiveQueryError(f"Hive rejected `{first}...`: {_short(str(exc))}")
+    return HiveQueryError(f"Hive rejected `{first}...`: {short_error(str(exc))}")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Result:
     rows: list[tuple[Any, ...]]
 
 
-def _short(message: str) -> str:
+def short_error(message: str) -> str:
     """The useful line of a Spark/Hive error (they arrive as long Java traces)."""
     text = str(message)
     patterns = (r"errorMessage=['\"](.*?)['\"]\)", r"(\[[A-Z_.]+\][^\n]*)", r"(AnalysisException:[^\n]*)")
@@ -65,7 +65,7 @@ class HiveSession:
             self._conn = hive.connect(s.hive_host, s.hive_port, username=s.hive_user)
         except Exception as exc:  # thrift transport errors have no common base
             raise ServiceUnavailable("Hive SQL endpoint (Spark Thrift Server)", self.address,
-                                     _short(str(exc))) from exc
+                                     short_error(str(exc))) from exc
         self._cursor = self._conn.cursor()
         self._limit_statements(s.hive_query_timeout_seconds)
 
