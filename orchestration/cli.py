@@ -17,6 +17,7 @@ PLUGGABLE_COMMANDS = (
     "ingest.simulator.cli",
     "ingest.collectors.cli",
     "ingest.loaders.cli",
+    "ingest.loaders.readers_cli",
     "marts.cli",
     "marts.sql_cli",
     "export.cli",
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`pilot alerts | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ class ServiceUnavailable(PilotError):
         self.service = service
         self.address = address
         hint = hint or "start it with `pilot stack up` (or check `pilot stack status`)"
-        reason = f": {detail}" if detail else ""
+        reason = f": {detail.rstrip('. ')}" if detail else ""
         super().__init__(f"{service} is not reachable at {address}{reason}. Is it running? {hint}.")
 
 

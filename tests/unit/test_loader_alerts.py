@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.loaders.alerts import car_of, overspeed_alerts, top_overspeed_cars
+from ingest.loaders.alerts import car_of, day_alerts, follow_alerts, overspeed_alerts, top_overspeed_cars
 from ingest.loaders.redis_sink import alerts_key
 from ingest.loaders.windows import Closed
+from ingest.stopping import StopFlag
 
 DAY = "20200322"
 
@@ -52,3 +53,33 @@ def test_top_cars_by_windows_then_car_number() -> None:
     assert top_overspeed_cars(client, DAY, n=0) == []
     assert top_overspeed_cars(client, "20200323") == [("Z0009", 1)]
     assert top_overspeed_cars(client, "20200324") == []
+
+
+def test_day_alerts_come_in_window_order_with_their_end() -> None:
+    alerts = day_alerts(FakeRedis(ALERTS), DAY)
+    assert [(a.start[8:], a.car) for a in alerts][:4] == [
+        ("000000", "A0001"), ("000000", "B0002"), ("000000", "C0003"), ("000030", "B0002")]
+    assert len(alerts) == 8
+    last = alerts[-1]
+    assert (last.car, last.end(30)) == ("D0004", "20200323000000")  # a window may end the next day
+
+
+class StopAfter(StopFlag):
+    """Stops after ``polls`` polls, adding members to the fake between polls."""
+
+    def __init__(self, fake: FakeRedis, arrivals: list[set[str]]) -> None:
+        super().__init__()
+        self.fake, self.arrivals = fake, arrivals
+
+    def wait(self, seconds: float) -> bool:
+        if not self.arrivals:
+            return True
+        self.fake.sets.setdefault(alerts_key(DAY), set()).update(m.encode() for m in self.arrivals.pop(0))
+        return False
+
+
+def test_follow_yields_each_alert_once_as_it_arrives() -> None:
+    fake = FakeRedis({alerts_key(DAY): {member("A0001", "000000")}})
+    later = [{member("B0002", "000030")}, set(), {member("A0001", "000000"), member("C0003", "000100")}]
+    polls = list(follow_alerts(fake, DAY, StopAfter(fake, later), interval=0))
+    assert [[a.car for a in poll] for poll in polls] == [["A0001"], ["B0002"], [], ["C0003"]]
