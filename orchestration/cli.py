@@ -29,7 +29,7 @@ def _stack_up(args: argparse.Namespace) -> int:
     from stack import manager
 
     s = get_settings()
-    states = manager.up(s, args.services or None)
+    states = manager.up(s, args.services or None, with_optional=args.with_optional)
     print(manager.format_table(states))
     if any(st.name == "airflow-api-server" and st.state == "up" for st in states):
         print(f"\nAirflow UI: {s.airflow_url}/  login: {s.airflow_admin_user} / {s.airflow_admin_password}"
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     stack_sub = stack.add_subparsers(dest="stack_command", required=True, metavar="ACTION")
     p = stack_sub.add_parser("up", help="start services in dependency order and wait until ready")
     p.add_argument("services", nargs="*", help="only these services (and what they need)")
+    p.add_argument("--with", dest="with_optional", action="append", choices=["stream"], default=[],
+                   help="also start an optional group: stream (the live collector and real-time loader, "
+                        "paced by PILOT_STREAM_* settings; see `pilot stream`)")
     p.set_defaults(func=_stack_up)
     p = stack_sub.add_parser("down", help="stop every service this project started")
     p.add_argument("services", nargs="*", help="only these services")
@@ -184,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the run (default 1800)")
     p.set_defaults(func=_demo)
 
+    from orchestration import stream
+
+    stream.register(sub)
     for module in PLUGGABLE_COMMANDS:
         register: Callable[..., None] = importlib.import_module(module).register
         register(sub)

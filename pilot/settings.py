@@ -33,6 +33,8 @@ ALL_SERVICES = (
     "hbase-thrift",
     "hive",
     "model-api",
+    "stream-loader",
+    "stream-collector",
     "airflow-api-server",
     "airflow-scheduler",
     "airflow-dag-processor",
@@ -109,6 +111,19 @@ class Settings:
     model_api_host: str = "127.0.0.1"
     model_api_port: int = 9001
     model_api_reload_seconds: float = 10.0
+
+    # The always-on stream (`pilot stream start`): the live collector produces simulated days from
+    # stream_date on (stream_days of them, 0 = without end), paced at stream_rate events/s or else
+    # stream_speedup x simulated time (20: the classic pilot's load of 1,000 events/s for 100 cars);
+    # the real-time loader follows it continuously.
+    stream_date: str = "20200322"
+    stream_days: int = 0
+    stream_cars: int = 100
+    stream_seed: int = 42
+    stream_rate: float = 0.0
+    stream_speedup: float = 20.0
+    # a supervised process restarts after a crash, waiting 1, 2, 4 ... up to this many seconds
+    stream_max_backoff_seconds: float = 30.0
 
     # Redis
     redis_host: str = "127.0.0.1"

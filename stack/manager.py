@@ -24,14 +24,14 @@ def _stderr(msg: str) -> None:
 class ServiceState:
     name: str
     address: str
-    state: str  # up | down | starting | external
+    state: str  # up | down | starting | external | off (an optional service nobody asked for)
     pid: int | None
     ui: str
     log: str
 
     @property
     def healthy(self) -> bool:
-        return self.state in {"up", "external"}
+        return self.state in {"up", "external", "off"}
 
 
 def _state(s: Settings, svc: Service, state: str, pid: int | None) -> ServiceState:
@@ -104,8 +104,16 @@ def start_service(s: Settings, svc: Service, progress: Progress = _stderr) -> Se
     return _state(s, svc, "up", pid)
 
 
-def up(s: Settings, names: list[str] | None = None, progress: Progress = _stderr) -> list[ServiceState]:
-    chosen = registry.with_requirements(names) if names else list(registry.SERVICES)
+def up(s: Settings, names: list[str] | None = None, progress: Progress = _stderr,
+       with_optional: list[str] | None = None) -> list[ServiceState]:
+    """Start the named services (default: every one that is not optional) and what they need;
+    ``with_optional`` adds optional ones (``stream``) to the default set."""
+    if names:
+        wanted = registry.expand(names)
+    else:
+        wanted = [svc.name for svc in registry.SERVICES if not svc.optional]
+        wanted += registry.expand(with_optional or [])
+    chosen = registry.with_requirements(wanted)
     s.var_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     states = [start_service(s, svc, progress) for svc in chosen]
@@ -114,7 +122,7 @@ def up(s: Settings, names: list[str] | None = None, progress: Progress = _stderr
 
 
 def down(s: Settings, names: list[str] | None = None, progress: Progress = _stderr) -> list[str]:
-    chosen = [registry.get(n) for n in names] if names else list(registry.SERVICES)
+    chosen = [registry.get(n) for n in registry.expand(names)] if names else list(registry.SERVICES)
     stopped = []
     for svc in reversed(chosen):
         if stop_group(svc.pid_file(s), svc.stop_timeout, svc.stop_signal):
@@ -124,7 +132,7 @@ def down(s: Settings, names: list[str] | None = None, progress: Progress = _stde
 
 
 def status(s: Settings, names: list[str] | None = None) -> list[ServiceState]:
-    chosen = [registry.get(n) for n in names] if names else list(registry.SERVICES)
+    chosen = [registry.get(n) for n in registry.expand(names)] if names else list(registry.SERVICES)
     states = []
     for svc in chosen:
         if not s.is_managed(svc.name):
@@ -132,7 +140,7 @@ def status(s: Settings, names: list[str] | None = None) -> list[ServiceState]:
             continue
         pid = running_pid(svc.pid_file(s))
         if pid is None:
-            states.append(_state(s, svc, "down", None))
+            states.append(_state(s, svc, "off" if svc.optional else "down", None))
         else:
             states.append(_state(s, svc, "up" if svc.ready(s) else "starting", pid))
     return states

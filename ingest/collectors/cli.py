@@ -173,6 +173,23 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="producer processes, each owning some partitions (default 1)")
     _common(p)
     p.set_defaults(func=_run_live)
+
+    p = sub.add_parser("stream", help="the live producer over one simulated day after another (a service)",
+                       description="The always-on driving stream (`pilot stream start` runs it as a "
+                                   "supervised service): simulated days from --date on, each produced "
+                                   "exactly once (a restart resumes inside its day), paced by --rate or "
+                                   "--speedup. SIGTERM finishes the current transaction and stops.")
+    p.add_argument("--date", required=True, help="first simulated day yyyyMMdd")
+    p.add_argument("--days", type=int, default=0, help="days to produce (default 0: without end)")
+    p.add_argument("--cars", type=_positive_int, default=100, help="fleet size (default 100)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    pace = p.add_mutually_exclusive_group()
+    pace.add_argument("--rate", type=_non_negative, metavar="EVENTS_PER_S", help="target events per second")
+    pace.add_argument("--speedup", type=_non_negative, metavar="X",
+                      help="simulated time X times faster than real time (20: 1,000 events/s for 100 cars)")
+    p.add_argument("--status-file", type=Path, help="keep the state and counts in this JSON file")
+    _common(p)
+    p.set_defaults(func=_run_stream)
     return parser
 
 
@@ -250,3 +267,18 @@ def _run_live(args: argparse.Namespace) -> int:
                        mode=args.send_mode, progress_every=0 if args.quiet else 5.0,
                        kafka_wait=args.kafka_wait, from_scratch=args.from_scratch)
     return _with_kafka(args, "the live producer", lambda settings, stop: run_live(settings, opts, stop))
+
+
+def _run_stream(args: argparse.Namespace) -> int:
+    from ingest.collectors.live import LiveOptions
+    from ingest.collectors.stream import StreamOptions, run_stream
+    from ingest.heartbeat import Heartbeat
+
+    day = LiveOptions(date=args.date, cars=args.cars, seed=args.seed, rate=args.rate or None,
+                      speedup=args.speedup or None, mode=args.send_mode,
+                      progress_every=0 if args.quiet else 30.0, kafka_wait=args.kafka_wait)
+    opts = StreamOptions(start=args.date, days=args.days, day_options=day)
+    heartbeat = Heartbeat(args.status_file)
+    heartbeat.beat("waiting for Kafka", force=True)
+    return _with_kafka(args, "the stream producer",
+                       lambda settings, stop: run_stream(settings, opts, stop, heartbeat))

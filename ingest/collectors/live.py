@@ -203,7 +203,8 @@ def _log_progress(events: int, size: int, elapsed: float) -> None:
              size / 1e6 / elapsed)
 
 
-def _outbox(settings: Settings, opts: LiveOptions, worker: int = 0, workers: int = 1) -> TransactionalOutbox:
+def day_outbox(settings: Settings, opts: LiveOptions, worker: int = 0,
+               workers: int = 1) -> TransactionalOutbox:
     source = live_source(opts.date, opts.cars, opts.seed, worker, workers)
     return TransactionalOutbox(settings, "the live producer", source, mode=opts.mode,
                                reconnect_timeout=opts.kafka_wait)
@@ -214,7 +215,7 @@ def run_live(settings: Settings, opts: LiveOptions, stop: StopFlag | None = None
     """Run the live producer in this process, or in ``opts.processes`` worker processes."""
     stop = stop or StopFlag()
     if opts.processes == 1:
-        with (outbox_factory() if outbox_factory else _outbox(settings, opts)) as outbox:
+        with (outbox_factory() if outbox_factory else day_outbox(settings, opts)) as outbox:
             log.info("live: producing %s for %d cars (seed %d) to %s, send mode %s%s", opts.date,
                      opts.cars, opts.seed, settings.topic_drive, outbox.send_mode, _pace_text(opts))
             return produce_share(settings, opts, outbox, stop)
@@ -242,7 +243,7 @@ def _worker_main(settings: Settings, opts: LiveOptions, worker: int, workers: in
     # A signal to the whole process group (Ctrl-C, a supervisor's SIGTERM) reaches the workers too:
     # the first one stops every process after its current slice (the event is shared), a second
     # one aborts, as in the parent.
-    with stop_on_signals(StopFlag(stop_event)) as stop, _outbox(settings, opts, worker, workers) as outbox:
+    with stop_on_signals(StopFlag(stop_event)) as stop, day_outbox(settings, opts, worker, workers) as outbox:
         try:
             report = produce_share(settings, opts, outbox, stop, worker, workers, count)
             results.put(("ok", worker, report.as_dict()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from ingest.arguments import number
@@ -61,6 +62,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="event-time seconds after which a silent car's window closes (default 60)")
     p.add_argument("--idle-close-seconds", type=number(float, positive=True), default=10.0,
                    help="close all windows of a partition silent this long, wall clock (default 10)")
+    p.add_argument("--instance-id", help="a static group member of this name (a supervised service: a "
+                                         "restart takes its partitions back without a rebalance)")
+    p.add_argument("--status-file", type=Path,
+                   help="keep the state and counts in this JSON file (the stream service's heartbeat)")
     p.set_defaults(func=run_realtime)
 
     p = sub.add_parser("reference", help="upload CarMaster.txt and CarItemBuyList_<yyyyMM>.txt")
@@ -107,15 +112,17 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def run_realtime(args: argparse.Namespace) -> int:
+    from ingest.heartbeat import Heartbeat
     from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
 
     setup_logging(args.verbose)
     options = RealtimeOptions(group=args.group, bounded=args.bounded, poll_records=args.poll_records,
                               grace_seconds=args.grace_seconds,
                               idle_close_seconds=args.idle_close_seconds,
-                              progress_seconds=args.progress_seconds, service_timeout=_timeout(args))
+                              progress_seconds=args.progress_seconds, service_timeout=_timeout(args),
+                              instance_id=args.instance_id)
     with stop_on_signals() as stop:
-        report = RealtimeLoader(get_settings(), options, stop).run()
+        report = RealtimeLoader(get_settings(), options, stop, heartbeat=Heartbeat(args.status_file)).run()
     print(f"realtime loader ({'bounded' if args.bounded else 'stopped'}), group {args.group}:")
     print(report.describe())
     return 0 if report.counts.reconciles() else 1

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ingest.heartbeat import Heartbeat
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.gc_tuning import fewer_collections
 from ingest.loaders.hbase_sink import HBaseSink, MutationCache
@@ -52,6 +53,8 @@ from pilot.settings import Settings
 log = logging.getLogger(__name__)
 ConsumerFactory = Callable[..., Any]  # (group, topics, on_assigned, on_revoked) -> a GroupConsumer
 LATENCY_STRIDE = 10  # sample every 10th put for the produce -> HBase latency
+# A static member leaves no LeaveGroup behind when it stops: its partitions move on after this.
+STATIC_SESSION_MS = 10_000
 MAX_ROWS_IN_FLIGHT = 200_000  # rows parsed ahead of their HBase write: rides out ~10 s HBase pauses
 # Redis write, HBase write, offsets to commit after both, number of rows
 Unit = tuple[Future[None], Future[None], dict[TopicPartition, tuple[int, int]], int]
@@ -68,14 +71,19 @@ class RealtimeOptions:
     progress_seconds: float = 10.0
     service_timeout: float | None = None
     rows_per_call: int = 2000
+    # A static member of the group (the stream service): a restarted process takes its partitions
+    # back at once instead of waiting for a rebalance.
+    instance_id: str | None = None
 
 
 class RealtimeLoader:
     def __init__(self, s: Settings, options: RealtimeOptions = RealtimeOptions(),
                  stop: StopFlag | threading.Event | None = None, hbase: HBaseSink | None = None,
                  redis_sink: RedisSink | None = None, dead_letters: DeadLetterSender | None = None,
-                 consumer_factory: ConsumerFactory | None = None) -> None:
+                 consumer_factory: ConsumerFactory | None = None,
+                 heartbeat: Heartbeat | None = None) -> None:
         self.s = s
+        self.heartbeat = heartbeat or Heartbeat(None)
         self.options = options
         self.stop = as_stop_flag(stop)
         backoff = Backoff(timeout=options.service_timeout)
@@ -240,6 +248,15 @@ class RealtimeLoader:
         return progress_line("realtime loader", tick, self.consumer.lag(),
                              f"{len(self.windows.open):,} open windows, {self.report.alerts:,} alerts")
 
+    def _beat(self, state: str, force: bool = False) -> None:
+        if not self.heartbeat.due(force):
+            return
+        c = self.report.counts
+        self.heartbeat.beat(state, force, group=self.options.group, consumed=c.consumed,
+                            written=c.written, rejected=c.rejected, alerts=self.report.alerts,
+                            lag=self.consumer.lag(), open_windows=len(self.windows.open),
+                            partitions=len(self.assigned))
+
     # ---- main loop ----------------------------------------------------------------------------
     def run(self) -> RealtimeReport:
         with fewer_collections():  # one Python object per record: see gc_tuning
@@ -249,7 +266,10 @@ class RealtimeLoader:
         started = time.monotonic()
         self.hbase.ensure_connected()
         factory = self._consumer_factory or partial(GroupConsumer, self.s)
-        self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked)
+        static = ({"group.instance.id": self.options.instance_id, "session.timeout.ms": STATIC_SESSION_MS}
+                  if self.options.instance_id else {})
+        self.consumer = factory(self.options.group, [self.s.topic_drive], self._on_assigned, self._on_revoked,
+                                **static)
         ends = self.consumer.end_offsets() if self.options.bounded else {}
         ticker = Ticker(self.options.progress_seconds)
         # Writes of poll N overlap with fetching and parsing the next polls; the offsets of N are
@@ -276,9 +296,12 @@ class RealtimeLoader:
                 self._complete_done()
                 if (tick := ticker.due(self.report.counts.consumed)) is not None:
                     log.info(self._progress(tick))
+                self._beat("running")
                 if finished:
                     break
+            self._beat("draining", force=True)
             self._complete_all()
+            self._beat("stopped", force=True)
         finally:
             redis_lane.shutdown(wait=True)
             hbase_lane.shutdown(wait=True)

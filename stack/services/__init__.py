@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pilot.errors import PilotError
-from stack.services import airflow, hbase, hdfs, hive, kafka, model_api, postgres, redis
+from stack.services import airflow, hbase, hdfs, hive, kafka, model_api, postgres, redis, stream
 from stack.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -16,6 +16,8 @@ SERVICES: tuple[Service, ...] = (
     hbase.THRIFT,
     hive.SERVICE,
     model_api.SERVICE,
+    stream.LOADER_SERVICE,  # the consumer first: it is there when the events start to flow
+    stream.COLLECTOR_SERVICE,
     airflow.API_SERVER,
     airflow.SCHEDULER,
     airflow.DAG_PROCESSOR,
@@ -30,6 +32,14 @@ def get(name: str) -> Service:
         return BY_NAME[name]
     except KeyError:
         raise PilotError(f"unknown service {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+GROUPS = {"stream": (stream.LOADER, stream.COLLECTOR)}
+
+
+def expand(names: list[str]) -> list[str]:
+    """Service names with groups (``stream``) replaced by their members."""
+    return [member for name in names for member in GROUPS.get(name, (name,))]
 
 
 def with_requirements(names: list[str]) -> list[Service]:

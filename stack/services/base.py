@@ -49,6 +49,8 @@ class Service:
     stop_timeout: float = 30.0
     stop_signal: int = signal.SIGTERM  # sent to the service's process group by `pilot stack down`
     hint: str = ""
+    # off unless asked for: not started by a plain `pilot stack up`, and not a failure when off
+    optional: bool = False
 
     def pid_file(self, s: Settings) -> Path:
         return s.path("run", f"{self.name}.pid")
