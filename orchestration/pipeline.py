@@ -25,6 +25,7 @@ from pilot.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 MAX_CARS = 2600
+STREAM_LOADER_ID = "stream-loader"  # the stream service's static member id starts so (stack.services.stream)
 
 
 @dataclass(frozen=True)
@@ -146,12 +147,24 @@ def collect_status(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
 
 
 def collect_drive(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
-    """The simulator's driving events for the day, produced live into the driving topic."""
+    """The simulator's driving events for the day, produced live into the driving topic.
+
+    When the always-on stream service is producing this very day (same fleet and seed), the stage
+    waits for it instead of producing a second copy; should the stream stop mid-day, the stage
+    produces the rest (the collect ledger knows where the stream got to).
+    """
     from ingest.collectors.connect import prepare_kafka
+    from ingest.collectors.ledger import live_source, read_entry
     from ingest.collectors.live import LiveOptions, run_live
+    from ingest.collectors.stream import wait_while_produced
+    from orchestration.budgets import task_timeout
 
     s = s or get_settings()
     prepare_kafka(s, "the live producer")
+    source = live_source(spec.date, spec.cars, spec.seed)
+    # then the ledger says the day is complete (nothing left to send) or where to go on from
+    wait_while_produced(partial(read_entry, s, source),
+                        task_timeout("collect_drive", spec.cars).total_seconds() - 120)
     opts = LiveOptions(date=spec.date, cars=spec.cars, seed=spec.seed, rate=spec.rate or None)
     return run_live(s, opts).as_dict()
 
@@ -191,21 +204,52 @@ def load_batch(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
 
 
 def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
-    """Bounded real-time load: the driving topic into HBase and Redis up to the end offsets.
+    """The driving topic into HBase and Redis, then proof that they hold the whole day.
 
-    A bounded run per pipeline run (rather than supervising a long-running loader) keeps every
-    task a transaction with a clear end: the DAG knows when HBase and Redis hold the whole day.
-    `pilot load realtime` (continuous) is the service mode for live streams.
+    Without the stream service: a bounded run of the real-time loader up to the end offsets, whose
+    counts must reconcile. With the stream service (its loader is a member of the consumer group),
+    the day is not replayed: the stage waits until HBase holds as many rows of the day as the
+    producer committed events and Redis has decided every car's windows (`ingest.loaders.day_check`).
     """
+    from ingest.loaders.kafka_source import group_members
     from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
 
     s = s or get_settings()
-    report = RealtimeLoader(s, RealtimeOptions(bounded=True, service_timeout=600.0)).run()
+    options = RealtimeOptions(bounded=True, service_timeout=600.0)
+    members = [m for m in group_members(s, options.group) if m.startswith(STREAM_LOADER_ID)]
+    if members:
+        log.info("the stream loader (%s) covers the day: checking HBase and Redis instead of replaying it",
+                 ", ".join(members))
+        return {"covered_by": "stream-loader", **day_in_stores(spec, s, options.group)}
+    report = RealtimeLoader(s, options).run()
     if not report.counts.reconciles():
         raise PilotError(f"real-time loader counts do not reconcile:\n{report.describe()}")
     log.info("real-time loader:\n%s", report.describe())
     return {"counts": report.counts.as_dict(), "alerts": report.alerts,
             "seconds": round(report.seconds, 1)}
+
+
+def day_in_stores(spec: RunSpec, s: Settings, group: str, timeout: float | None = None) -> dict[str, Any]:
+    """Wait until HBase and Redis hold the run's whole day as the producer's ledger counts it."""
+    from ingest.collectors.ledger import live_source, read_entry
+    from ingest.loaders.day_check import wait_for_day
+    from ingest.loaders.stores import hbase_reader, redis_reader
+    from ingest.simulator import make_fleet
+    from orchestration.budgets import task_timeout
+
+    entry = read_entry(s, live_source(spec.date, spec.cars, spec.seed))
+    if not entry or not entry.get("complete"):
+        raise PilotError(f"the collect ledger has no complete driving day {spec.date} for {spec.cars} cars "
+                         f"(seed {spec.seed}); run the collect_drive stage first")
+    if timeout is None:
+        timeout = task_timeout("load_realtime", spec.cars).total_seconds() - 120
+    fleet = make_fleet(spec.cars, spec.seed)
+    with hbase_reader(s) as conn:
+        state = wait_for_day(conn.table(s.hbase_table), redis_reader(s), group, fleet, spec.date,
+                             int(entry["produced"]), s.overspeed_window_seconds, timeout)
+    log.info("HBase and Redis hold day %s: %s", spec.date, state.as_dict())
+    return {"counts": {"consumed": state.hbase_rows, "written": state.hbase_rows, "rejected": 0},
+            "alerts": state.alerts, "check": state.as_dict()}
 
 
 @contextlib.contextmanager

@@ -103,3 +103,33 @@ def _keep_beating(heartbeat: Heartbeat, progress: _Progress, stop: StopFlag) -> 
         state = "draining" if stop.is_set() else progress.state
         heartbeat.beat(state, force=True, **progress.facts)
         time.sleep(heartbeat.every)
+
+
+# ---- for the pipeline: is a stream producing this day? ------------------------------------------
+FRESH_SECONDS = 60.0  # a ledger entry updated this recently belongs to a producer that is at work
+
+
+def being_produced(entry: dict[str, Any] | None, now: float | None = None) -> bool:
+    """Whether a producer (the stream service) is in the middle of the day this entry records."""
+    if not entry or entry.get("complete"):
+        return False
+    return (now or time.time()) - float(entry.get("updated_at") or 0) < FRESH_SECONDS
+
+
+def wait_while_produced(read: Callable[[], dict[str, Any] | None], timeout: float, poll: float = 5.0,
+                        sleep: Callable[[float], None] = time.sleep) -> dict[str, Any] | None:
+    """Wait while another producer makes progress on the day; its latest entry once it finished or
+    went quiet (the caller then produces the rest itself, from the entry's position)."""
+    started = time.monotonic()
+    entry = read()
+    while entry is not None and being_produced(entry):
+        where = f"day {entry.get('date')} (event {int(entry.get('position', 0)):,})"
+        if time.monotonic() - started > timeout:
+            raise PilotError(
+                f"the stream service is still producing {where} after {timeout:.0f} s; the run can go "
+                "on once it has produced the day (clear the task then), or stop the stream "
+                "(`pilot stream stop`) and the run produces the rest")
+        log.info("the stream service is producing %s: waiting for it to finish", where)
+        sleep(poll)
+        entry = read()
+    return entry

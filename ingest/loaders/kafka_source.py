@@ -250,3 +250,18 @@ class GroupConsumer(Closing):
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def group_members(s: Settings, group: str, timeout: float = 15.0) -> list[str]:
+    """The members of consumer group ``group`` now (static members by their instance id)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap, "logger": logging.getLogger("librdkafka"),
+                         "log_level": 2})
+    try:
+        future = admin.describe_consumer_groups([group], request_timeout=timeout)[group]
+        found = future.result(timeout=timeout)
+    except KafkaException as exc:
+        raise ServiceUnavailable("Kafka", s.kafka_bootstrap, str(exc)) from exc
+    return [m.group_instance_id or m.member_id for m in found.members]

@@ -138,3 +138,84 @@ def test_stream_commands_follow_the_settings(tmp_path: Path) -> None:
     assert "--rate" in tail and "--speedup" not in tail
     assert tail[-2:] == ["--status-file", str(stream.status_file(s, "stream-collector"))]
     assert "--instance-id" in stream.LOADER_SERVICE.command(s)
+
+
+# ---- the pipeline's checks while the stream covers a day ------------------------------------------
+class FakeTable:
+    """happybase's scan over sorted row keys, with row_start/row_stop/limit (filters ignored)."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        self.keys = sorted(keys)
+
+    def scan(self, row_start: bytes, row_stop: bytes, limit: int | None = None, **_: object):
+        found = [(k, {}) for k in self.keys if row_start <= k < row_stop]
+        return iter(found[:limit] if limit else found)
+
+
+class FakeRedis:
+    def __init__(self, closed: dict[str, str], alerts: int = 0) -> None:
+        self.closed, self.alerts = closed, alerts
+
+    def hgetall(self, _key: str) -> dict[str, str]:
+        return dict(self.closed)
+
+    def scard(self, _key: str) -> int:
+        return self.alerts
+
+
+def _keys(car: str, times: list[str]) -> list[bytes]:
+    from ingest.loaders.hbase_keys import row_key
+
+    return [row_key(car, ts) for ts in times]
+
+
+DAY_KEYS = (_keys("A0001", ["20200322000000", "20200322101530", "20200322235958", "20200323000004"])
+            + _keys("B0002", ["20200321235959", "20200322120000"]))
+
+
+def test_the_day_is_complete_when_rows_match_and_every_cars_last_window_is_closed() -> None:
+    from ingest.loaders.day_check import wait_for_day
+
+    redis = FakeRedis({"A0001": "20200322235930", "B0002": "20200322120000"}, alerts=4)
+    state = wait_for_day(FakeTable(DAY_KEYS), redis, "g", ["A0001", "B0002", "C0003"], "20200322", 4, 30,
+                         timeout=5, sleep=lambda _: None)
+    assert (state.hbase_rows, state.cars_with_events, state.alerts, state.complete) == (4, 2, 4, True)
+
+
+@pytest.mark.parametrize(("closed", "expected", "message"), [
+    ({"A0001": "20200322235900", "B0002": "20200322120000"}, 4, "1 car\\(s\\) with open windows"),
+    ({"A0001": "20200322235930", "B0002": "20200322120000"}, 5, "HBase 4 of 5 rows"),
+])
+def test_an_incomplete_day_fails_with_what_is_missing(closed: dict[str, str], expected: int,
+                                                      message: str) -> None:
+    from ingest.loaders.day_check import wait_for_day
+
+    with pytest.raises(PilotError, match=message):
+        wait_for_day(FakeTable(DAY_KEYS), FakeRedis(closed), "g", ["A0001", "B0002"], "20200322",
+                     expected, 30, timeout=0.2, poll=0.02)
+
+
+def test_more_rows_than_produced_names_the_likely_cause() -> None:
+    from ingest.loaders.day_check import wait_for_day
+
+    closed = {"A0001": "20200322235930", "B0002": "20200322120000"}
+    with pytest.raises(PilotError, match="another fleet or seed"):
+        wait_for_day(FakeTable(DAY_KEYS), FakeRedis(closed), "g", ["A0001", "B0002"], "20200322", 3, 30,
+                     timeout=5, sleep=lambda _: None)
+
+
+def test_the_pipeline_waits_while_the_stream_makes_progress_then_takes_over() -> None:
+    from ingest.collectors.stream import being_produced, wait_while_produced
+
+    now = time.time()
+    entries = iter([{"date": "20200322", "position": 10, "complete": False, "updated_at": now},
+                    {"date": "20200322", "position": 20, "complete": False, "updated_at": now},
+                    {"date": "20200322", "position": 30, "complete": True, "updated_at": now}])
+    assert wait_while_produced(lambda: next(entries), timeout=60, sleep=lambda _: None)["complete"]
+    quiet = {"date": "20200322", "position": 10, "complete": False, "updated_at": now - 600}
+    assert not being_produced(quiet)  # a stopped stream: the run produces the rest itself
+    assert wait_while_produced(lambda: quiet, timeout=60) is quiet
+    assert wait_while_produced(lambda: None, timeout=60) is None
+    busy = {"date": "20200322", "position": 10, "complete": False, "updated_at": now}
+    with pytest.raises(PilotError, match="still producing day 20200322"):
+        wait_while_produced(lambda: {**busy, "updated_at": time.time()}, timeout=0, sleep=lambda _: None)
