@@ -216,7 +216,7 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
 
     s = s or get_settings()
     options = RealtimeOptions(bounded=True, service_timeout=600.0)
-    members = [m for m in group_members(s, options.group) if m.startswith(STREAM_LOADER_ID)]
+    members = [m for m in group_members(s, options.group, s.topic_drive) if m.startswith(STREAM_LOADER_ID)]
     if members:
         log.info("the stream loader (%s) covers the day: checking HBase and Redis instead of replaying it",
                  ", ".join(members))

@@ -25,7 +25,7 @@ from ingest.collectors.transactions import TransactionalOutbox
 from ingest.heartbeat import Heartbeat
 from ingest.stopping import StopFlag
 from pilot.dates import Day
-from pilot.errors import PilotError
+from pilot.errors import PilotError, ServiceUnavailable
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,5 +131,8 @@ def wait_while_produced(read: Callable[[], dict[str, Any] | None], timeout: floa
                 "(`pilot stream stop`) and the run produces the rest")
         log.info("the stream service is producing %s: waiting for it to finish", where)
         sleep(poll)
-        entry = read()
+        try:
+            entry = read()
+        except ServiceUnavailable as exc:  # Kafka away for a moment: the stream waits for it too
+            log.warning("could not read the collect ledger (%s); trying again", exc)
     return entry

@@ -252,8 +252,9 @@ class GroupConsumer(Closing):
         self._consumer.close()
 
 
-def group_members(s: Settings, group: str, timeout: float = 15.0) -> list[str]:
-    """The members of consumer group ``group`` now (static members by their instance id)."""
+def group_members(s: Settings, group: str, topic: str, timeout: float = 15.0) -> list[str]:
+    """The members of consumer group ``group`` that hold partitions of ``topic`` now (static members
+    by their instance id)."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
@@ -264,4 +265,5 @@ def group_members(s: Settings, group: str, timeout: float = 15.0) -> list[str]:
         found = future.result(timeout=timeout)
     except KafkaException as exc:
         raise ServiceUnavailable("Kafka", s.kafka_bootstrap, str(exc)) from exc
-    return [m.group_instance_id or m.member_id for m in found.members]
+    return [m.group_instance_id or m.member_id for m in found.members
+            if m.assignment and any(tp.topic == topic for tp in m.assignment.topic_partitions)]

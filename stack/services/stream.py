@@ -60,7 +60,8 @@ def collector_command(s: Settings) -> list[str]:
 
 
 def loader_command(s: Settings) -> list[str]:
-    return ["load", "realtime", "--instance-id", f"{LOADER}-{s.bind_host}"]
+    # one static member per topic: a loader of another topic never inherits this one's partitions
+    return ["load", "realtime", "--instance-id", f"{LOADER}-{s.topic_drive}-{s.bind_host}"]
 
 
 def _prepare(name: str) -> Any:
