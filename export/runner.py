@@ -30,6 +30,7 @@ import psycopg2
 from psycopg2 import sql
 
 from export import checksum, hiveql
+from export import log as export_log
 from export import target as tgt
 from export.feed import SplitFailed, SplitFeed
 from export.plan import ColumnPlan, ExportRequest, ValidRequest, plan_columns, validate
@@ -248,6 +249,7 @@ def run_export(request: ExportRequest, settings: Settings | None = None, log: Lo
         feed: SplitFeed | None = None
         try:
             _lock(conn, f"pilot-export:{valid.target}:{value}")
+            export_log.ensure_log(conn)
             if tgt.ensure_target(conn, valid.mart, valid.target):
                 log(f"created {valid.target} from sql/postgres/{valid.mart.name}.sql")
             target = tgt.inspect_target(conn, valid.target)
@@ -303,6 +305,8 @@ def run_export(request: ExportRequest, settings: Settings | None = None, log: Lo
                     _insert(cur, target, plan, stage, value)
                 landed = tally(cur, _verify_sql(target, plan, stage, kind))
                 compare(read, landed, f"{label} -> {valid.target}")
+                export_log.record(cur, target=str(valid.target), mart=valid.mart.name, rows=read.rows,
+                                  partition=f"{valid.mart.partition_column}={value}", checksum=read.checksum)
                 if plan.mode != "swap":
                     cur.execute(sql.SQL("DROP TABLE {}").format(target.name.sibling(stage)))
             conn.commit()

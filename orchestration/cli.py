@@ -187,9 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the run (default 1800)")
     p.set_defaults(func=_demo)
 
-    from orchestration import stream
+    from orchestration import schedule_cli, stream
 
     stream.register(sub)
+    schedule_cli.register(sub)
     for module in PLUGGABLE_COMMANDS:
         register: Callable[..., None] = importlib.import_module(module).register
         register(sub)

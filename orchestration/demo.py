@@ -13,6 +13,7 @@ from orchestration.pipeline import RunSpec
 from pilot.settings import Settings
 
 DAG_ID = "smartcar_pilot"
+MARTS_DAG_ID = "smartcar_marts"
 ANALYSIS_DAG_ID = "smartcar_analysis"
 
 
@@ -25,6 +26,8 @@ def trigger_run(s: Settings, spec: RunSpec, client: AirflowClient | None = None)
     client = client or AirflowClient(s)
     client.wait_for_dag(DAG_ID)
     client.unpause(DAG_ID)
+    client.wait_for_dag(MARTS_DAG_ID)
+    client.unpause(MARTS_DAG_ID)  # the run waits for the marts its load starts
     run_id = f"demo__{spec.date}_c{spec.cars}_s{spec.seed}__{time.strftime('%Y%m%dT%H%M%S')}"
     logical = f"{spec.date[:4]}-{spec.date[4:6]}-{spec.date[6:]}T00:00:00Z"
     conf = {"date": spec.date, "cars": spec.cars, "seed": spec.seed, "rate": spec.rate}

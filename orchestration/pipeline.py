@@ -69,22 +69,23 @@ class RunSpec:
         return self.work_dir(s) / "spool"
 
 
-def plan_run(params: dict[str, Any], logical_date: datetime | None = None) -> RunSpec:
-    """The run's spec from the DAG params; an empty date means the run's logical date."""
+def plan_run(params: dict[str, Any], day_start: datetime | None = None) -> RunSpec:
+    """The run's spec from the DAG params; an empty date means the day ``day_start`` falls on (the
+    run's data interval start: for a scheduled run, the day that ended when it ran)."""
     date = str(params.get("date") or "")
     if not date:
-        if logical_date is None:
-            raise InvalidInput("no date given and the run has no logical date; set the `date` param")
-        date = logical_date.strftime("%Y%m%d")
+        if day_start is None:
+            raise InvalidInput("no date given and the run has no data interval; set the `date` param")
+        date = day_start.strftime("%Y%m%d")
     return RunSpec(date=date, cars=int(params.get("cars", 100)), seed=int(params.get("seed", 42)),
                    rate=float(params.get("rate") or 0))
 
 
-def plan(params: dict[str, Any], logical_date: datetime | None = None) -> dict[str, Any]:
+def plan(params: dict[str, Any], day_start: datetime | None = None) -> dict[str, Any]:
     """The first task of a run: the validated spec, as the JSON every later task receives."""
     from orchestration.budgets import check_fits
 
-    spec = plan_run(params, logical_date)
+    spec = plan_run(params, day_start)
     check_fits(spec.cars, spec.rate)
     return spec.as_dict()
 
@@ -312,17 +313,12 @@ def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,
         c = stages["load_realtime"]["counts"]
         per_stage["real-time loaded to HBase (written / rejected)"] = f"{c['written']} / {c['rejected']}"
         per_stage["overspeed alerts written"] = stages["load_realtime"].get("alerts")
-    marts = {k: v for k, v in stages.items() if k.startswith("build_")}
-    if marts:
-        summary["3. mart rows"] = {name: info["rows"] for result in marts.values()
-                                for name, info in result.items()}
-    exports = {k: v for k, v in stages.items() if k.startswith("export_")}
-    if exports:
-        summary["4. rows exported to PostgreSQL"] = {e["target"]: e["rows"] for e in exports.values()}
+    if "wait_for_marts" in stages:  # the marts DAG built them; their rows as exported (and verified)
+        summary["3. mart rows"] = dict(stages["wait_for_marts"])
     top = top_overspeed_cars(alerts or redis_client(s), spec.date)
-    summary["5. top overspeed cars (30 s windows above the limit)"] = [
+    summary["4. top overspeed cars (30 s windows above the limit)"] = [
         f"{car}: {windows} window(s)" for car, windows in top]
-    summary["6. cars needing inspection"] = [
+    summary["5. cars needing inspection"] = [
         f"{car}: {checks}" for car, checks in cars_needing_inspection(s.postgres_dsn, spec.date)]
     return summary
 

@@ -125,6 +125,13 @@ class Settings:
     # a supervised process restarts after a crash, waiting 1, 2, 4 ... up to this many seconds
     stream_max_backoff_seconds: float = 30.0
 
+    # The end-to-end DAG's own schedule (cron, UTC); each scheduled run works on the day that ended
+    # when it ran (its data interval start) with this fleet; "off" = manual runs only. `pilot schedule
+    # set` overrides these in var/schedule.json, which the DAG processor reads when it parses the DAG.
+    schedule_cron: str = "0 1 * * *"
+    schedule_cars: int = 100
+    schedule_seed: int = 42
+
     # Redis
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379

@@ -8,8 +8,9 @@ made by the hooks where a library takes a client.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from pilot.errors import PilotError
@@ -117,3 +118,17 @@ def redis_client() -> Any:
     from airflow.providers.redis.hooks.redis import RedisHook
 
     return RedisHook(redis_conn_id=REDIS).get_conn()
+
+
+@contextlib.contextmanager
+def postgres_connection() -> Iterator[Any]:
+    """A psycopg2 connection to the export database of the `postgres_default` connection (the
+    exporter's driver: the provider's hook may hand out psycopg 3, whose SQL objects differ)."""
+    import psycopg2
+
+    s = connected_settings()
+    conn = psycopg2.connect(s.postgres_dsn, connect_timeout=s.postgres_connect_timeout_seconds)
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -12,11 +12,12 @@ from airflow.sdk import BaseOperator, BaseSensorOperator
 
 from smartcar_plugins.fail_fast import fail_fast_on_bad_input
 
-DATE_TEMPLATE = "{{ params.date or logical_date | ds_nodash }}"
+DATE_TEMPLATE = "{{ params.date }}"  # empty: the dates the triggering Asset events name, or the logical date
 
 
 class HiveMartOperator(BaseOperator):
-    """Build one mart partition from its Hive SQL file in `sql/hive/marts/`, with its gates."""
+    """Build one mart partition from its Hive SQL file in `sql/hive/marts/`, with its gates, for the
+    run's business date or every date the Asset events that started the run published."""
 
     template_fields: Sequence[str] = ("biz_date",)
     ui_color = "#fdf0d5"
@@ -28,19 +29,26 @@ class HiveMartOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from marts.runner import build_marts
-        from pilot.dates import Day
         from smartcar_plugins.connections import connected_settings, hdfs_client, hive_session
 
-        with fail_fast_on_bad_input():
-            day = Day.parse(str(self.biz_date))
+        days = run_days(str(self.biz_date or ""), context)
         s = connected_settings()
+        built: dict[str, Any] = {}
         with hive_session(s) as hive:
-            results = build_marts(day, [self.mart], settings=s, log=self.log.info, hive=hive,
-                                  hdfs_client=hdfs_client())
-        for asset in self.outlets:  # consumers (the analysis DAG) learn which day was published
-            context["outlet_events"][asset].extra = {"biz_date": day.text}
-        return {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
-                         "seconds": round(r.seconds, 1)} for r in results}
+            for day in days:
+                results = build_marts(day, [self.mart], settings=s, log=self.log.info, hive=hive,
+                                      hdfs_client=hdfs_client())
+                built[day.text] = {r.mart: {"partition": r.partition, "rows": r.rows, "gates": r.gates,
+                                            "seconds": round(r.seconds, 1)} for r in results}
+        publish_days(self.outlets, context, days)  # consumers (the analysis DAG) learn the days
+        return built
+
+
+def publish_days(outlets: Sequence[Any], context: Any, days: Sequence[Any]) -> None:
+    """Name the published business dates in the task's Asset events (the newest as ``biz_date``)."""
+    for asset in outlets:
+        context["outlet_events"][asset].extra = {"biz_date": days[-1].text,
+                                                 "biz_dates": [d.text for d in days]}
 
 
 class HiveAnalysisOperator(BaseOperator):
@@ -98,23 +106,33 @@ class SparkModelOperator(BaseOperator):
 
 
 def run_days(biz_date: str, context: Any) -> list[Any]:
-    """The run's business date (the `date` param), or else the dates its mart Asset events name."""
+    """The run's business date (the `date` param), or else the dates its Asset events name, or
+    else (a manual run without a date) the day of its logical date."""
     from pilot.dates import Day
+    from pilot.errors import InvalidInput
 
     with fail_fast_on_bad_input():
         days = [Day.parse(biz_date)] if biz_date else published_days(context)
-    if not days:
-        raise ValueError("no business date: set the `date` param, or let mart Asset events start the run")
+        if not days and context.get("logical_date") is not None:
+            days = [Day.parse(context["logical_date"].strftime("%Y%m%d"))]
+        if not days:
+            raise InvalidInput("no business date: set the `date` param (yyyyMMdd), or let Asset events "
+                               "start the run")
     return days
 
 
 def published_days(context: Any) -> list[Any]:
-    """The business dates named by the mart Asset events that started this run, oldest first."""
+    """The business dates named by the Asset events that started this run, oldest first."""
     from pilot.dates import Day
 
     events = context.get("triggering_asset_events") or {}
-    dates = {str(event.extra["biz_date"]) for batch in events.values() for event in batch
-             if (event.extra or {}).get("biz_date")}
+    dates: set[str] = set()
+    for batch in events.values():
+        for event in batch:
+            extra = event.extra or {}
+            dates.update(str(d) for d in extra.get("biz_dates") or [])
+            if extra.get("biz_date"):
+                dates.add(str(extra["biz_date"]))
     return [Day.parse(date) for date in sorted(dates)]
 
 
@@ -134,11 +152,8 @@ class MartExportOperator(BaseOperator):
         self.splits = splits
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from pilot.dates import Day
-
-        with fail_fast_on_bad_input():
-            day = Day.parse(str(self.biz_date))
-        return self.export_day(day)
+        days = run_days(str(self.biz_date or ""), context)
+        return {day.text: self.export_day(day) for day in days}
 
     def export_day(self, day: Any) -> dict[str, Any]:
         from export.plan import ExportRequest
@@ -161,14 +176,6 @@ class AnalysisExportOperator(MartExportOperator):
     """Export a table of the analysis for the run's date, or for every date the mart Asset events
     that started the run published."""
 
-    def __init__(self, *, biz_date: str = "{{ params.date }}", **kwargs: Any) -> None:
-        super().__init__(biz_date=biz_date, **kwargs)
-
-    def execute(self, context: Any) -> dict[str, Any]:
-
-        days = run_days(str(self.biz_date or ""), context)
-        return {day.text: self.export_day(day) for day in days}
-
 
 def exported_table(name: str) -> Any:
     """A mart (by name or alias), or a table of the analysis jobs, as the exporter's table definition."""
@@ -180,8 +187,8 @@ def exported_table(name: str) -> Any:
 
 
 class HdfsPartitionSensor(BaseSensorOperator):
-    """Wait until an HDFS folder has a finished file: an input table's `wrk_date=` partition (the
-    batch loader writes it; give ``table`` and ``wrk_date``) or any folder (give ``path``)."""
+    """Wait until an HDFS folder has a finished file: an input table's `wrk_date=` partition of the
+    run's date (or of each date its Asset events name; give ``table``) or any folder (``path``)."""
 
     template_fields: Sequence[str] = ("path", "wrk_date")
 
@@ -194,23 +201,60 @@ class HdfsPartitionSensor(BaseSensorOperator):
         self.wrk_date = wrk_date
         self.path = path
 
-    def partition_path(self) -> str:
+    def partition_paths(self, context: Any) -> list[str]:
         from marts.config import MartConfig
-        from pilot.dates import Day
 
         if self.path is not None:
-            return str(self.path)
-        with fail_fast_on_bad_input():
-            day = Day.parse(str(self.wrk_date), "wrk_date")
-        return f"{MartConfig.from_settings().input_dir(str(self.table))}/wrk_date={day}"
+            return [str(self.path)]
+        folder = MartConfig.from_settings().input_dir(str(self.table))
+        return [f"{folder}/wrk_date={day}" for day in run_days(str(self.wrk_date or ""), context)]
 
     def poke(self, context: Any) -> bool:
         from hdfs.util import HdfsError
 
         from smartcar_plugins.connections import hdfs_client
 
-        try:
-            names = hdfs_client().list(self.partition_path())
-        except HdfsError:
-            return False
-        return any(not n.startswith(("_", ".")) for n in names)
+        client = hdfs_client()
+        for path in self.partition_paths(context):
+            try:
+                names = client.list(path)
+            except HdfsError:
+                return False
+            if not any(not n.startswith(("_", ".")) for n in names):
+                return False
+        return True
+
+
+class MartsExportedSensor(BaseSensorOperator):
+    """Wait until every mart of the run's date was exported to PostgreSQL after ``since`` (the time
+    the batch load published the day, which starts the marts DAG); returns the exported rows."""
+
+    template_fields: Sequence[str] = ("biz_date", "since")
+
+    def __init__(self, *, biz_date: str, since: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.biz_date = biz_date
+        self.since = since
+
+    def poke(self, context: Any) -> Any:
+        from datetime import datetime
+
+        from airflow.sdk.bases.sensor import PokeReturnValue
+
+        from export.log import exported_since
+        from marts.catalog import MARTS
+        from pilot.dates import Day
+        from smartcar_plugins.connections import postgres_connection
+
+        with fail_fast_on_bad_input():
+            day = Day.parse(str(self.biz_date))
+            since = datetime.fromisoformat(str(self.since))
+        partitions = {m.name: f"{m.partition_column}={m.partition_of(day)}" for m in MARTS}
+        with postgres_connection() as conn:
+            done = exported_since(conn, partitions, since)
+        missing = [m for m in partitions if m not in done]
+        if missing:
+            self.log.info("waiting for the marts DAG (smartcar_marts, started by the load's Asset "
+                          "events; unpause it if it is paused) to export %s for %s", ", ".join(missing), day)
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=done)

@@ -20,6 +20,7 @@ from smartcar_plugins.operators import (
     HiveAnalysisOperator,
     HiveMartOperator,
     MartExportOperator,
+    MartsExportedSensor,
     SparkModelOperator,
 )
 
@@ -33,6 +34,14 @@ STAGE_OUTLETS = {
                    Asset("hdfs://smartcar/pilot-pjt/collect/drive-log")],
     "load_realtime": [Asset("hbase://smartcar/DriverCarInfo"), Asset("redis://smartcar/overspeed-alerts")],
 }
+
+
+BATCH_ASSETS = STAGE_OUTLETS["load_batch"]
+
+
+def marts_schedule() -> Any:
+    """The marts DAG runs once the batch loader published a day's status and driving partitions."""
+    return BATCH_ASSETS[0] & BATCH_ASSETS[1]
 
 
 def mart_asset(mart: Mart) -> Asset:
@@ -110,7 +119,7 @@ def plan_task() -> Callable[..., Any]:
         from smartcar_plugins.fail_fast import fail_fast_on_bad_input
 
         with fail_fast_on_bad_input():
-            return plan(context["params"], context.get("logical_date"))
+            return plan(context["params"], context.get("data_interval_start") or context.get("logical_date"))
 
     return plan
 
@@ -119,13 +128,25 @@ def stage_task(name: str) -> Callable[..., Any]:
     """The task that runs stage ``name`` of `orchestration.pipeline` for the planned run."""
 
     @task(task_id=name, outlets=STAGE_OUTLETS.get(name, []))
-    def stage(run: dict[str, Any]) -> dict[str, Any]:
+    def stage(run: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
         from orchestration.pipeline import run_stage
         from smartcar_plugins.connections import connected_settings
 
-        return run_stage(name, run, connected_settings())
+        result = run_stage(name, run, connected_settings())
+        for asset in STAGE_OUTLETS.get(name, []):  # the marts DAG learns which day to build
+            context["outlet_events"][asset].extra = {"biz_date": run["date"]}
+        return {**result, "published_at": datetime.now(UTC).isoformat()}
 
     return stage
+
+
+def wait_for_marts_task(run_date: str) -> Any:
+    """Wait until the marts DAG (started by the load's Asset events) exported the run's day."""
+    return MartsExportedSensor(task_id="wait_for_marts", biz_date=run_date, mode="reschedule",
+                               since="{{ ti.xcom_pull(task_ids='load_batch')['published_at'] }}",
+                               poke_interval=15, timeout=6 * 3600)
 
 
 def summary_task() -> Callable[..., Any]:

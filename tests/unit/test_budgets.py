@@ -14,8 +14,9 @@ from orchestration.budgets import (
     size_the_timeout,
     task_timeout,
 )
-from orchestration.dag_defaults import DEFAULT_ARGS, RUN_PARAMS
+from orchestration.dag_defaults import DEFAULT_ARGS, run_params
 from orchestration.pipeline import MAX_CARS, plan
+from orchestration.schedule import current_schedule
 from pilot.errors import InvalidInput
 
 # Seconds the tasks took for 100 cars in BENCHMARKS.md's pipeline run (2026-11-25).
@@ -46,7 +47,7 @@ def test_the_hook_sets_the_timeout_from_the_run_params() -> None:
 def test_dag_defaults_wire_the_hook_and_the_size_limit() -> None:
     assert DEFAULT_ARGS["pre_execute"] is size_the_timeout
     assert DEFAULT_ARGS["execution_timeout"] >= max(task_timeout(t, MAX_CARS) for t in CRITICAL_PATH)
-    assert RUN_PARAMS["cars"].schema["maximum"] == MAX_CARS
+    assert run_params(current_schedule())["cars"].schema["maximum"] == MAX_CARS
 
 
 def test_a_paced_run_that_cannot_finish_in_a_run_timeout_is_refused_at_plan() -> None:

@@ -16,12 +16,13 @@ class FakeAirflow:
     def __init__(self) -> None:
         self.runs: dict[str | None, str] = {}  # logical date -> run id
         self.calls: list[dict[str, Any]] = []
+        self.unpaused: set[str] = set()
 
     def wait_for_dag(self, dag_id: str) -> None:
-        assert dag_id == DAG_ID
+        assert dag_id in (DAG_ID, "smartcar_marts")
 
     def unpause(self, dag_id: str) -> None:
-        pass
+        self.unpaused.add(dag_id)
 
     def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None,
                 logical_date: str | None = None) -> dict[str, Any]:
@@ -47,3 +48,4 @@ def test_second_run_of_a_day_goes_without_a_logical_date(settings) -> None:
     assert fake.calls[2]["logical_date"] is None
     assert all(c["conf"]["date"] == "20200322" for c in fake.calls)  # the day comes from the params
     assert fake.runs[None] == second and fake.runs["2020-03-22T00:00:00Z"] == first
+    assert fake.unpaused == {DAG_ID, "smartcar_marts"}  # the run waits for the marts its load starts
