@@ -17,6 +17,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v krb5-config >/dev/null 2>&1 || missing+=(libkrb5-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # Test-only: the headless browser of the Airflow UI test (Playwright drives the Debian build).
 test_missing=()
 command -v chromium >/dev/null 2>&1 || test_missing+=(chromium)
@@ -60,6 +61,13 @@ fi
 # such as lint-imports (the layer contract) import smartcar_plugins as Airflow does.
 site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/plugins" > "$site_packages/smartcar-pilot-plugins.pth"
+
+# ---- the dashboard's chart code (npm registry, cached in ~/.npm; served locally, no CDN) ----
+if [ "$(cat dashboard/node_modules/.installed 2>/dev/null)" != "$(sha256sum dashboard/package-lock.json | cut -c1-16)" ]; then
+  say "installing the dashboard's chart library (chart.js) from npm"
+  npm ci --prefix dashboard --no-audit --no-fund --silent
+  sha256sum dashboard/package-lock.json | cut -c1-16 > dashboard/node_modules/.installed
+fi
 
 # ---- JVM jars (Maven cache) ----------------------------------------------------------------
 say "resolving JVM jars into the Maven cache"

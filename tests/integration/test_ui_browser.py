@@ -1,5 +1,6 @@
 """A person's path through the Airflow UI in headless Chromium: log in, trigger the end-to-end
-DAG with a date and fleet size, wait for success, and keep a screenshot of the finished run."""
+DAG with a date and fleet size, wait for success, keep a screenshot of the finished run, and
+open the project's dashboard through its plugin link."""
 
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ def test_trigger_from_the_ui_and_screenshot_the_finished_run(stack: Settings) ->
         page.wait_for_timeout(1500)
         path = shots / f"smartcar_pilot_{DATE}.png"
         page.screenshot(path=str(path), full_page=True)
+
+        # the plugin link: the project's dashboard inside the Airflow UI
+        page.goto(f"{stack.airflow_url}/plugin/smartcar-dashboard")
+        frame = page.frame_locator("iframe")
+        frame.locator("h1", has_text="smart-car pilot").wait_for(timeout=30_000)
+        assert page.locator("iframe").get_attribute("src") == f"{stack.model_api_url}/dashboard"
         browser.close()
     assert path.stat().st_size > 10_000
     print(f"\nscreenshot of the finished run: {path}")
