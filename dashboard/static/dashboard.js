@@ -1,7 +1,7 @@
 // The dashboard page: polls the read-only JSON routes and redraws the charts in place.
 "use strict";
 
-const LIVE_EVERY_MS = 1000;
+const LIVE_EVERY_MS = 500;
 const DAY_EVERY_MS = 30000;
 const ORANGE = "#f76707", BLUE = "#1c7ed6", GREEN = "#2f9e44", GREY = "#868e96";
 const PALETTE = ["#1c7ed6", "#f76707", "#2f9e44", "#ae3ec9", "#e03131", "#0ca678", "#f59f00", "#495057"];
