@@ -84,6 +84,11 @@ def finished_run(stack: Settings) -> dict[str, Any]:
     killed_at = None if already and already["complete"] else kill_collect_drive_mid_day(stack, client, first)
     run_to_success(stack, client, first)
     tries = {t["task_id"]: t["try_number"] for t in client.task_instances(DAG_ID, first)}
+    # from here on the analysis runs by itself once the day's marts are published again (unpaused
+    # only now: events published while a DAG is paused start nothing, and one round of its Spark
+    # jobs is enough to show it; CI time is short)
+    client.wait_for_dag(ANALYSIS_DAG_ID)
+    client.unpause(ANALYSIS_DAG_ID)
     # the same day once more: every store must still hold each record once; its load starts the
     # marts DAG again (the chain), and the run ends once that day's marts are exported
     _, second = trigger_run(stack, SPEC, client)
@@ -93,10 +98,6 @@ def finished_run(stack: Settings) -> dict[str, Any]:
     for run in chained[:2]:
         final = client.wait_for_run(MARTS_DAG_ID, run["dag_run_id"], timeout=600)
         assert final["state"] == "success", f"the marts run {run['dag_run_id']} ended {final['state']}"
-    # the analysis runs by itself on the published marts: unpaused only now, so the events of both
-    # runs start one run of its Spark jobs (enough to show it; CI time is short)
-    client.wait_for_dag(ANALYSIS_DAG_ID)
-    client.unpause(ANALYSIS_DAG_ID)
     analysis = wait_for_analysis(client)
     return {"client": client, "run_id": second, "truth": ground_truth(SPEC, stack), "analysis": analysis,
             "summary": client.xcom(DAG_ID, second, "summary"), "killed_at": killed_at,
