@@ -44,10 +44,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_loaders import _live_collector, bench_settings, cleanup  # noqa: E402 - bench/ is the script's folder
+from bench_loaders import (  # noqa: E402 - bench/ is the script's folder
+    _live_collector,
+    bench_settings,
+    cleanup,
+    start_live_loader,
+)
 from report import add_report_options, command_line, publish  # noqa: E402
 
-from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions  # noqa: E402
 from ingest.loaders.windows import event_seconds, label, window_start  # noqa: E402
 from ingest.topics import ensure_topics  # noqa: E402
 from pilot.dates import Day  # noqa: E402
@@ -203,15 +207,7 @@ def open_page(url: str) -> Any:
 def live_latency(s: Settings, date: str, group: str, cars: int, rate: float,
                  seconds: float) -> dict[str, Any]:
     starts = feed.end_offsets(s, s.topic_drive)
-    feed.start_group_at(s, group, starts)
-    stop = threading.Event()
-    loader = RealtimeLoader(s, RealtimeOptions(group=group, progress_seconds=5), stop=stop)
-    result: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: result.setdefault("report", loader.run()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not (loader.consumer is not None and loader.assigned) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    loader, thread, stop, result = start_live_loader(s, group, starts)
     kafka_lat: list[float] = []
     kafka_stop = threading.Event()
     kafka_thread = threading.Thread(target=kafka_alone, args=(s, kafka_stop, starts, kafka_lat), daemon=True)

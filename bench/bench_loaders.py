@@ -124,9 +124,11 @@ def realtime_catch_up(s: Settings, lines: list[str]) -> dict[str, Any]:
             "alerts": report.alerts, "groups": [group]}
 
 
-def realtime_live(s: Settings, date: str, cars: int, rate: float, seconds: float) -> dict[str, Any]:
-    group = f"bench-live-{uuid.uuid4().hex[:8]}"
-    feed.start_group_at(s, group, feed.end_offsets(s, s.topic_drive))
+def start_live_loader(s: Settings, group: str, starts: dict[Any, int]) -> tuple[
+        RealtimeLoader, threading.Thread, threading.Event, dict[str, Any]]:
+    """The real-time loader, continuous, in a thread, for a new ``group`` starting at ``starts``,
+    once it has joined its group; ``result["report"]`` holds its report after ``stop`` is set."""
+    feed.start_group_at(s, group, starts)
     stop = threading.Event()
     loader = RealtimeLoader(s, RealtimeOptions(group=group, progress_seconds=5), stop=stop)
     result: dict[str, Any] = {}
@@ -135,6 +137,12 @@ def realtime_live(s: Settings, date: str, cars: int, rate: float, seconds: float
     deadline = time.monotonic() + 60
     while not (loader.consumer is not None and loader.assigned) and time.monotonic() < deadline:
         time.sleep(0.2)  # group join
+    return loader, thread, stop, result
+
+
+def realtime_live(s: Settings, date: str, cars: int, rate: float, seconds: float) -> dict[str, Any]:
+    group = f"bench-live-{uuid.uuid4().hex[:8]}"
+    loader, thread, stop, result = start_live_loader(s, group, feed.end_offsets(s, s.topic_drive))
     # the load: the live collector in its own process (its own GIL), paced at `rate`
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
