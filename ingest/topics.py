@@ -24,13 +24,14 @@ def ensure_topics(s: Settings, partitions: int | None = None,
                                              client_id="pilot-admin")) as admin:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1,
+            NewTopic(name, num_partitions=partitions, replication_factor=s.kafka_replication_factor,
                      topic_configs={"retention.ms": retention_ms, "compression.type": "producer"})
             for name in topic_names(s) if name not in existing
         ]
         if s.topic_collect_ledger not in existing:
             # one entry per source, kept for good: compacted, never deleted by age
-            wanted.append(NewTopic(s.topic_collect_ledger, num_partitions=1, replication_factor=1,
+            wanted.append(NewTopic(s.topic_collect_ledger, num_partitions=1,
+                                   replication_factor=s.kafka_replication_factor,
                                    topic_configs={"cleanup.policy": "compact"}))
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently meanwhile

@@ -47,12 +47,25 @@ def _stack_down(args: argparse.Namespace) -> int:
 
 def _stack_status(args: argparse.Namespace) -> int:
     from stack import manager
+    from stack.disk import disk_usage
 
-    states = manager.status(get_settings(), args.services or None)
+    s = get_settings()
+    states = manager.status(s, args.services or None)
+    by_name = {st.name: st for st in states}
+    datanode = by_name.get("hdfs-datanode") or manager.status(s, ["hdfs-datanode"])[0]
+    hdfs_up = datanode.state in ("up", "external")
+    disk = disk_usage(s, with_hdfs=hdfs_up)
     if args.json:
-        print(json.dumps([st.__dict__ for st in states], indent=2))
+        print(json.dumps([{**st.__dict__, **({"disk": {"local_bytes": disk[st.name].local_bytes,
+                                                        "hdfs_bytes": disk[st.name].hdfs_bytes}}
+                                                if st.name in disk else {})} for st in states], indent=2))
     else:
-        print(manager.format_table(states))
+        print(manager.format_table(states, {name: use.describe() for name, use in disk.items()}))
+        hbase = disk["hbase"].hdfs_bytes
+        if hbase and all(v is not None for v in hbase.values()):
+            from stack.disk import human
+
+            print("HBase in HDFS: " + ", ".join(f"{part} {human(n)}" for part, n in hbase.items()))
     return 0 if all(st.healthy for st in states) else 1
 
 

@@ -7,6 +7,7 @@ a small JSON-able summary (what Airflow shows as the task's return value).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import sys
@@ -214,6 +215,7 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
     """
     from ingest.loaders.kafka_source import group_members
     from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
+    from ingest.simulator import SimulatorConfig
 
     s = s or get_settings()
     options = RealtimeOptions(bounded=True, service_timeout=600.0)
@@ -222,11 +224,20 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
         log.info("the stream loader (%s) covers the day: checking HBase and Redis instead of replaying it",
                  ", ".join(members))
         return {"covered_by": "stream-loader", **day_in_stores(spec, s, options.group)}
-    report = RealtimeLoader(s, options).run()
+    events = spec.cars * (SimulatorConfig().day_seconds // SimulatorConfig().drive_interval)
+    bulk = events >= s.realtime_bulk_min_events > 0
+    loader = partial(RealtimeLoader, s, options)
+    if bulk:
+        from stack.services.hbase import bulk_load
+
+        loader = partial(RealtimeLoader, s, dataclasses.replace(options, bulk=True),
+                         bulk_load=partial(bulk_load, s, s.hbase_table))
+        log.info("a day of %s driving events: HBase gets its rows by bulk load", f"{events:,}")
+    report = loader().run()
     if not report.counts.reconciles():
         raise PilotError(f"real-time loader counts do not reconcile:\n{report.describe()}")
     log.info("real-time loader:\n%s", report.describe())
-    return {"counts": report.counts.as_dict(), "alerts": report.alerts,
+    return {"counts": report.counts.as_dict(), "alerts": report.alerts, "bulk_load": bulk,
             "seconds": round(report.seconds, 1)}
 
 

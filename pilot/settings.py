@@ -73,6 +73,8 @@ class Settings:
     hdfs_datanode_ipc_port: int = 9867
     hdfs_user: str = "pilot"
     hdfs_root: str = "/pilot-pjt"
+    # copies of each block (HBase's WAL and HFiles included); 1 on one machine, 3 on a cluster
+    hdfs_replication: int = 1
 
     # Kafka
     kafka_host: str = "127.0.0.1"
@@ -80,6 +82,8 @@ class Settings:
     kafka_controller_port: int = 9093
     kafka_cluster_id: str = "c21hcnRjYXItcGlsb3QwMQ"
     kafka_partitions: int = 3
+    # copies of each topic partition on different brokers (1 on one machine, 3 on a cluster)
+    kafka_replication_factor: int = 1
     kafka_retention_hours: int = 168
     topic_status: str = "smartcar-status"
     topic_drive: str = "SmartCar-Topic"
@@ -95,6 +99,13 @@ class Settings:
     hbase_regionserver_port: int = 16020
     hbase_table: str = "DriverCarInfo"
     hbase_family: str = "cf1"
+    # storage of the table's family: the encoding stores each cell's key as a difference to the one
+    # before (row keys and qualifiers repeat), the codec compresses the blocks (zstd-jni, a Maven jar)
+    hbase_block_encoding: str = "FAST_DIFF"
+    hbase_compression: str = "zstd"
+    # The DAG's real-time load of a day of at least this many driving events (a past day, replayed)
+    # hands its rows to HBase by bulk load instead of puts; 0 = always puts
+    realtime_bulk_min_events: int = 1_000_000
 
     # Hive SQL endpoint (Spark Thrift Server, HiveServer2 protocol)
     hive_host: str = "127.0.0.1"
@@ -172,8 +183,10 @@ class Settings:
     heap_hive: str = "1g"
     heap_spark_job: str = "1g"
 
-    # Spark analysis jobs (spark-submit); a cluster URL (spark://host:7077, yarn) scales them out.
+    # Spark analysis jobs (spark-submit) and the Hive SQL endpoint's own Spark driver; a cluster URL
+    # (spark://host:7077, yarn) scales them out.
     spark_master: str = "local[2]"
+    hive_spark_master: str = "local[2]"
 
     # Secrets: from the environment, .env, or generated on first use into var/secrets.env.
     postgres_superuser_password: str = field(default="", repr=False)

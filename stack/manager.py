@@ -146,9 +146,15 @@ def status(s: Settings, names: list[str] | None = None) -> list[ServiceState]:
     return states
 
 
-def format_table(states: list[ServiceState]) -> str:
-    rows = [("SERVICE", "ADDRESS", "STATE", "PID", "UI")]
-    rows += [(st.name, st.address, st.state, str(st.pid or "-"), st.ui or "-") for st in states]
+def format_table(states: list[ServiceState], disk: dict[str, str] | None = None) -> str:
+    """The status table; with ``disk`` (service -> its disk use) a DISK column too."""
+    if disk is None:
+        rows = [("SERVICE", "ADDRESS", "STATE", "PID", "UI")]
+        rows += [(st.name, st.address, st.state, str(st.pid or "-"), st.ui or "-") for st in states]
+    else:
+        rows = [("SERVICE", "ADDRESS", "STATE", "PID", "DISK", "UI")]
+        rows += [(st.name, st.address, st.state, str(st.pid or "-"), disk.get(st.name, "-"), st.ui or "-")
+                 for st in states]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
                      for r in rows)

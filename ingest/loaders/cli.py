@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ingest.arguments import number
 from ingest.stopping import stop_on_signals
+from pilot.errors import PilotError
 from pilot.settings import get_settings
 
 DESCRIPTION = """\
@@ -66,6 +68,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                                          "restart takes its partitions back without a rebalance)")
     p.add_argument("--status-file", type=Path,
                    help="keep the state and counts in this JSON file (the stream service's heartbeat)")
+    p.add_argument("--bulk", action="store_true",
+                   help="with --bounded: load the backlog's rows into HBase with a bulk load (HFiles, "
+                        "loaded at the end) instead of puts; for replaying a past day or a long backlog")
     p.set_defaults(func=run_realtime)
 
     p = sub.add_parser("reference", help="upload CarMaster.txt and CarItemBuyList_<yyyyMM>.txt")
@@ -116,13 +121,22 @@ def run_realtime(args: argparse.Namespace) -> int:
     from ingest.loaders.realtime import RealtimeLoader, RealtimeOptions
 
     setup_logging(args.verbose)
+    if args.bulk and not args.bounded:
+        raise PilotError("--bulk replays a backlog: use it with --bounded (the live path puts row by row)")
     options = RealtimeOptions(group=args.group, bounded=args.bounded, poll_records=args.poll_records,
                               grace_seconds=args.grace_seconds,
                               idle_close_seconds=args.idle_close_seconds,
                               progress_seconds=args.progress_seconds, service_timeout=_timeout(args),
-                              instance_id=args.instance_id)
+                              instance_id=args.instance_id, bulk=args.bulk)
+    s = get_settings()
+    bulk_load = None
+    if args.bulk:
+        from stack.services.hbase import bulk_load as hbase_bulk_load
+
+        bulk_load = partial(hbase_bulk_load, s, s.hbase_table)
     with stop_on_signals() as stop:
-        report = RealtimeLoader(get_settings(), options, stop, heartbeat=Heartbeat(args.status_file)).run()
+        report = RealtimeLoader(s, options, stop, heartbeat=Heartbeat(args.status_file),
+                                bulk_load=bulk_load).run()
     print(f"realtime loader ({'bounded' if args.bounded else 'stopped'}), group {args.group}:")
     print(report.describe())
     return 0 if report.counts.reconciles() else 1

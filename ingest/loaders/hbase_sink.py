@@ -17,6 +17,7 @@ from ingest.loaders.hbase_keys import column, row_key
 from ingest.loaders.retry import NO_DEADLINE, Backoff, with_retry
 from ingest.records import DRIVE_FIELDS
 from ingest.stopping import StopFlag
+from pilot.errors import PilotError
 from pilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,14 @@ def retry_errors() -> tuple[type[BaseException], ...]:
     from thriftpy2.thrift import TException
 
     return (TException, OSError, EOFError)
+
+
+class MissingTable(PilotError):
+    """The table is not there: waiting would not bring it back."""
+
+    def __init__(self, table: str, address: str) -> None:
+        super().__init__(f"HBase ({address}) has no table {table}: create it with "
+                         f"`pilot stack bootstrap hbase-thrift` (or `pilot stack up`)")
 
 
 class MutationCache:
@@ -118,7 +127,12 @@ class HBaseSink(Closing):
             client = self.conn.client
             step = self.rows_per_call
             for start in range(0, len(mutations), step):
-                client.mutateRows(self.table, mutations[start:start + step], {})
+                try:
+                    client.mutateRows(self.table, mutations[start:start + step], {})
+                except self.errors as exc:
+                    if "TableNotFoundException" in str(getattr(exc, "message", "") or exc):
+                        raise MissingTable(self.table.decode(), self.address) from None
+                    raise
 
         def broken(exc: BaseException) -> None:
             self.close()

@@ -14,6 +14,10 @@ Each poll (up to ``poll_records`` events) is handled as one unit:
 A service that is away (HBase Thrift, Redis) is retried with backoff and a "waiting for ..."
 line; nothing is committed before the write went through, so nothing is lost. SIGTERM finishes
 the current poll, commits and exits; open windows are rebuilt from Kafka by the next run.
+
+A bounded run may replay its backlog with HBase's bulk load instead (``bulk``, :mod:`hbase_bulk`):
+the HBase lane then gathers the rows and loads them as HFiles once the backlog is read (or before
+a rebalance takes the partitions), and the offsets are committed after that load.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 from ingest.heartbeat import Heartbeat
 from ingest.loaders.dead_letters import DeadLetterSender
 from ingest.loaders.gc_tuning import fewer_collections
+from ingest.loaders.hbase_bulk import BulkLoad, BulkRows, bulk_line
 from ingest.loaders.hbase_sink import HBaseSink, MutationCache
 from ingest.loaders.kafka_source import (
     CommitRejected,
@@ -74,6 +79,8 @@ class RealtimeOptions:
     # A static member of the group (the stream service): a restarted process takes its partitions
     # back at once instead of waiting for a rebalance.
     instance_id: str | None = None
+    # bounded runs only: HBase's bulk load instead of puts (a backlog, a past day)
+    bulk: bool = False
 
 
 class RealtimeLoader:
@@ -81,13 +88,17 @@ class RealtimeLoader:
                  stop: StopFlag | threading.Event | None = None, hbase: HBaseSink | None = None,
                  redis_sink: RedisSink | None = None, dead_letters: DeadLetterSender | None = None,
                  consumer_factory: ConsumerFactory | None = None,
-                 heartbeat: Heartbeat | None = None) -> None:
+                 heartbeat: Heartbeat | None = None, bulk_load: BulkLoad | None = None) -> None:
         self.s = s
         self.heartbeat = heartbeat or Heartbeat(None)
         self.options = options
         self.stop = as_stop_flag(stop)
         backoff = Backoff(timeout=options.service_timeout)
-        self.hbase = hbase or HBaseSink(s, backoff, self.stop, options.rows_per_call)
+        if options.bulk and (not options.bounded or bulk_load is None):
+            raise ValueError("a bulk load replays a bounded backlog and needs the loading function")
+        self.bulk: BulkRows | None = BulkRows(bulk_load) if options.bulk and bulk_load else None
+        self.hbase: Any = self.bulk or hbase or HBaseSink(s, backoff, self.stop, options.rows_per_call)
+        self.bulk_offsets: dict[TopicPartition, tuple[int, int]] = {}  # written, committed after the load
         self.redis = redis_sink or RedisSink(s, options.group, backoff, self.stop)
         self.dlq = dead_letters or DeadLetterSender(s, "loader:realtime")
         self.windows = OverspeedWindows(s.overspeed_window_seconds, s.overspeed_speed_kmh,
@@ -120,6 +131,7 @@ class RealtimeLoader:
     def _on_revoked(self, parts: set[TopicPartition]) -> None:
         """Finish and commit everything polled so far, then forget the partitions' windows."""
         self._complete_all()
+        self._publish_bulk()
         self.assigned -= parts
         for tp in parts:
             self.windows.drop_partition(tp.partition)
@@ -135,7 +147,7 @@ class RealtimeLoader:
         latest: dict[str, tuple[str, str, str]] = {}
         closed: list[Closed] = []
         counts = self.report.counts
-        row = self.mutations.row
+        row = bulk_line if self.bulk else self.mutations.row
         add = self.windows.add
         for tp, records in polled.items():
             if tp not in self.assigned:
@@ -197,10 +209,11 @@ class RealtimeLoader:
     def _write_hbase(self, rows: list[Any], stamps: list[int]) -> None:
         """HBase lane: the rows of one poll."""
         self.hbase.send(rows)
-        visible_ms = time.time() * 1000
-        lat = self.report.put_latency
-        for stamp in stamps[::LATENCY_STRIDE]:
-            lat.add((visible_ms - stamp) / 1000)
+        if not self.bulk:  # bulk-loaded rows become visible at the end: no latency to sample
+            visible_ms = time.time() * 1000
+            lat = self.report.put_latency
+            for stamp in stamps[::LATENCY_STRIDE]:
+                lat.add((visible_ms - stamp) / 1000)
         self.report.counts.written += len(rows)
 
     def _safe_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
@@ -242,7 +255,18 @@ class RealtimeLoader:
         hbase_done.result()
         self.rows_in_flight -= rows
         self.dlq.flush()
-        self._commit(offsets)
+        if self.bulk:
+            self.bulk_offsets.update(offsets)
+        else:
+            self._commit(offsets)
+
+    def _publish_bulk(self) -> None:
+        """Bulk-load the rows gathered so far, then commit the offsets they cover."""
+        if self.bulk is None:
+            return
+        self.bulk.finish()
+        self._commit(self.bulk_offsets)
+        self.bulk_offsets = {}
 
     def _progress(self, tick: Tick) -> str:
         return progress_line("realtime loader", tick, self.consumer.lag(),
@@ -301,6 +325,7 @@ class RealtimeLoader:
                     break
             self._beat("draining", force=True)
             self._complete_all()
+            self._publish_bulk()
             self._beat("stopped", force=True)
         finally:
             redis_lane.shutdown(wait=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from pilot.settings import Settings
+from ingest.loaders.hbase_keys import SPLIT_KEYS
+from pilot.errors import PilotError
+from pilot.settings import REPO_ROOT, Settings
 from stack import probes
 from stack.config import render
-from stack.jvm import java_command
+from stack.jvm import classpath, java_command, require_tool
 from stack.services.base import Service
 
 # HBase's own launcher flags for JDK 11+ (bin/hbase add_jdk11_jvm_flags).
@@ -76,11 +80,65 @@ def connection(s: Settings, timeout_ms: int = 30000) -> Iterator[Any]:
         conn.close()
 
 
+ENCODINGS = ("NONE", "PREFIX", "DIFF", "FAST_DIFF", "ROW_INDEX_V1")
+CODECS = ("none", "gz", "zstd")  # the codecs the stack's jars carry (zstd: hbase-compression-zstd)
+TABLE_ADMIN = REPO_ROOT / "docker" / "hbase" / "TableAdmin.java"
+
+
 def bootstrap(s: Settings) -> None:
-    """The driving-log table exists once HBase answers."""
+    """The driving-log table exists, pre-split at the row key's salt ranges, with the family's
+    encoding and codec from the settings. Thrift v1 can set neither a split nor an encoding, so a
+    table that is missing or stored otherwise is handed to the HBase client's Admin API
+    (``docker/hbase/TableAdmin.java``); one already in shape costs one Thrift call."""
+    encoding, codec = storage(s)
     with connection(s) as conn:
-        if s.hbase_table.encode() not in conn.tables():
-            conn.create_table(s.hbase_table, {s.hbase_family: {"max_versions": 1}})
+        if s.hbase_table.encode() in conn.tables():
+            family = conn.table(s.hbase_table).families().get(s.hbase_family.encode(), {})
+            if bytes(family.get("compression", b"")).decode().lower() == codec:
+                return
+    ensure_table(s, s.hbase_table, encoding, codec)
+
+
+def storage(s: Settings) -> tuple[str, str]:
+    """The settings' (encoding, codec), checked."""
+    encoding, codec = s.hbase_block_encoding.upper(), s.hbase_compression.lower()
+    if encoding not in ENCODINGS:
+        raise PilotError(f"PILOT_HBASE_BLOCK_ENCODING={s.hbase_block_encoding!r} is not one of "
+                         f"{', '.join(ENCODINGS)}")
+    if codec not in CODECS:
+        raise PilotError(f"PILOT_HBASE_COMPRESSION={s.hbase_compression!r} is not one of {', '.join(CODECS)}")
+    return encoding, codec
+
+
+def ensure_table(s: Settings, table: str, encoding: str, codec: str, *, split: bool = True) -> str:
+    """Create ``table`` (pre-split at the salt ranges unless ``split`` is false) or alter its family
+    to ``encoding`` and ``codec``; the line TableAdmin printed."""
+    splits = [key.decode() for key in SPLIT_KEYS] if split else []
+    line = table_admin(s, "ensure", table, s.hbase_family, encoding, codec, *splits)
+    print(f"  hbase: {line}")
+    return line
+
+
+def bulk_load(s: Settings, table: str, rows_file: Path, qualifiers: Sequence[str]) -> str:
+    """HBase's bulk load of ``rows_file`` (lines ``ROWKEY TAB VALUE ...``, one value per qualifier of
+    the family): HFiles written and handed to the regions at once. The line TableAdmin printed."""
+    return table_admin(s, "bulkload", table, s.hbase_family, str(rows_file), *qualifiers, timeout=3600)
+
+
+def table_admin(s: Settings, action: str, table: str, *args: str, timeout: float = 600) -> str:
+    """Run ``docker/hbase/TableAdmin.java ACTION TABLE ARGS``; the line it printed."""
+    java = require_tool("java", "OpenJDK 17 (Debian package `openjdk-17-jdk-headless`)")
+    conf, log = s.path("conf", "hbase"), s.path("logs", "hbase-admin.log")
+    heap = "2g" if action == "bulkload" else "256m"  # a bulk load sorts its rows in memory
+    command = [java, f"-Xmx{heap}", *JDK17_FLAGS, f"-Dlog4j2.configurationFile=file:{conf}/log4j2.properties",
+               f"-Dhbase.log.file={log}", f"-Dhbase.log.dir={log.parent}",
+               "-cp", f"{conf}:{classpath(s, 'hbase')}", str(TABLE_ADMIN), action, table, *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        detail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-12:])
+        raise PilotError(f"HBase: `{action} {table}` failed (log: {log}):\n{detail}")
+    lines = proc.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 MASTER = Service(

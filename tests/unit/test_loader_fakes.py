@@ -435,3 +435,96 @@ def test_realtime_loader_commits_no_offset_past_an_unacknowledged_dead_letter(se
     assert report.counts.rejected == len(BAD)  # read again: their offsets had not been committed
     assert redis.sets.get(DATE, set()) == day["alerts"]
     assert set(hbase.rows) == {row_key(line.split(",")[1], line.split(",")[0]) for line in set(day["drive"])}
+
+
+class FakeBulkLoad:
+    """HBase's bulk load: the rows file's lines become rows when it is called (or it dies)."""
+
+    def __init__(self, hbase: FakeHBase, die: bool = False) -> None:
+        self.hbase, self.die, self.calls = hbase, die, 0
+
+    def __call__(self, rows_file: Path, qualifiers: Any) -> str:
+        self.calls += 1
+        if self.die:
+            raise Killed
+        lines = rows_file.read_text().splitlines()
+        for line in lines:
+            key, *values = line.split("\t")
+            cells = zip(qualifiers, values, strict=True)
+            self.hbase.rows[key.encode()] = {f"cf1:{q}".encode(): v.encode() for q, v in cells}
+        return f"bulk-loaded {len(lines)} rows"
+
+
+def _bulk(settings, kafka: FakeKafka, redis: FakeRedis, load: FakeBulkLoad) -> RealtimeLoader:
+    def factory(group: str, topics: list[str], on_assigned: Any, on_revoked: Any) -> FakeConsumer:
+        return FakeConsumer(kafka, group, topics, on_assigned, on_revoked, None, 37)
+
+    options = RealtimeOptions(group="rt", bounded=True, progress_seconds=3600, bulk=True)
+    return RealtimeLoader(settings, options, redis_sink=redis, dead_letters=FakeDlq(),
+                          consumer_factory=factory, bulk_load=load)
+
+
+def test_bulk_load_replays_the_backlog_once_and_commits_only_after_the_load(settings, day) -> None:
+    _status, drive = _stream(day)
+    kafka = FakeKafka()
+    kafka.produce(settings.topic_drive, drive)
+    hbase, redis = FakeHBase(), FakeRedis()
+    with pytest.raises(Killed):  # the load fails: nothing may be committed
+        _bulk(settings, kafka, redis, FakeBulkLoad(hbase, die=True)).run()
+    assert not kafka.committed and not hbase.rows
+    load = FakeBulkLoad(hbase)
+    report = _bulk(settings, kafka, redis, load).run()
+    assert report.counts.reconciles() and load.calls == 1
+    distinct = set(day["drive"])
+    assert set(hbase.rows) == {row_key(line.split(",")[1], line.split(",")[0]) for line in distinct}
+    some = next(iter(distinct)).split(",")
+    assert hbase.rows[row_key(some[1], some[0])][b"cf1:speed"] == some[6].encode()
+    assert redis.sets.get(DATE, set()) == day["alerts"]
+    ends = {tp: len(records) for tp, records in kafka.logs.items()}
+    assert {tp: c.offset for (_g, tp), c in kafka.committed.items()} == ends
+    again = FakeBulkLoad(hbase)
+    assert _bulk(settings, kafka, redis, again).run().counts.consumed == 0 and again.calls == 0
+
+
+def test_bulk_load_needs_a_bounded_run(settings) -> None:
+    with pytest.raises(ValueError, match="bounded"):
+        RealtimeLoader(settings, RealtimeOptions(bulk=True), bulk_load=FakeBulkLoad(FakeHBase()))
+
+
+def test_bulk_rows_file_holds_the_put_rows_key_and_columns(tmp_path: Path) -> None:
+    from ingest.loaders.hbase_bulk import BulkRows, bulk_line
+    from ingest.records import DRIVE_FIELDS
+
+    fields = ("20200322101530", "A0001", "2", "0", "L1", "L", "88", "A03")
+    expected = row_key("A0001", "20200322101530") + b"\t" + "\t".join(fields).encode() + b"\n"
+    assert bulk_line(fields) == expected
+    seen: list[tuple[list[str], tuple[str, ...]]] = []
+    rows = BulkRows(lambda path, qualifiers: seen.append((path.read_text().splitlines(), tuple(qualifiers)))
+                    or "ok", folder=tmp_path)
+    assert rows.finish() is None  # nothing sent, nothing loaded
+    rows.send([bulk_line(fields)])
+    assert rows.finish() == "ok" and seen[0][1] == DRIVE_FIELDS and len(seen[0][0]) == 1
+    assert list(tmp_path.iterdir()) == []  # the rows file is gone once loaded
+    rows.send([bulk_line(fields)])
+    rows.close()
+    assert list(tmp_path.iterdir()) == [] and rows.rows == 2
+
+
+def test_a_missing_hbase_table_is_named_at_once_not_waited_for(settings) -> None:
+    import happybase  # noqa: F401 - its import generates the Hbase_thrift module
+    from Hbase_thrift import IOError as ThriftIOError
+
+    from ingest.loaders.hbase_sink import HBaseSink, MissingTable
+
+    class Client:
+        calls = 0
+
+        def mutateRows(self, *args: Any) -> None:
+            Client.calls += 1
+            raise ThriftIOError(message="org.apache.hadoop.hbase.TableNotFoundException: DriverCarInfo")
+
+    sink = HBaseSink(settings)
+    sink.conn = type("Conn", (), {"client": Client(), "close": lambda self: None})()
+    with pytest.raises(MissingTable, match="pilot stack bootstrap"):
+        sink.send(["a row"])
+    assert Client.calls == 1
