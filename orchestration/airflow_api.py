@@ -96,7 +96,8 @@ class AirflowClient:
 
     def runs(self, dag_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The DAG's most recent runs, newest first."""
-        result = self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns?limit={int(limit)}")
+        result = self._request("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns"
+                                      f"?limit={int(limit)}&order_by=-run_after")
         runs = list(result.get("dag_runs", []))
         return sorted(runs, key=lambda r: str(r.get("run_after") or r.get("queued_at") or ""), reverse=True)
 

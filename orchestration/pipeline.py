@@ -271,13 +271,34 @@ def spawn_safe_main() -> Iterator[None]:
     A spawned child re-runs the parent's main script; in an Airflow task that is the `airflow`
     command, whose start-up needs the metadata database that task processes are not given. A
     main module without a file (as in an interactive session) is not re-run.
+
+    Under the CeleryExecutor the task process descends from a process of Celery's prefork pool
+    (billiard) and inherits its daemon flag, with which `multiprocessing` refuses to start children
+    at all, and billiard's authentication key, which `multiprocessing` cannot hand to a child. The
+    task process waits for its children (the export's splits, the live collector's producers)
+    before it returns, which is what the flag guards against: it is lifted meanwhile, and the
+    process gets a key of `multiprocessing`'s own.
     """
+    import multiprocessing
+    import os
+
     real_main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
+    process = multiprocessing.current_process()
+    config = process._config
+    daemon = config.pop("daemon", None)
+    authkey = config.get("authkey")
+    if authkey is not None and type(authkey) is not multiprocessing.process.AuthenticationString:
+        # set directly: in a billiard process, the property would wrap it in billiard's class again
+        config["authkey"] = multiprocessing.process.AuthenticationString(os.urandom(32))
     try:
         yield
     finally:
         sys.modules["__main__"] = real_main
+        if daemon is not None:
+            config["daemon"] = daemon
+        if authkey is not None:
+            config["authkey"] = authkey
 
 
 def summarize(spec: RunSpec, stages: dict[str, Any] | None = None,

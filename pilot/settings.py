@@ -39,6 +39,8 @@ ALL_SERVICES = (
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-worker-1",
+    "airflow-worker-2",
 )
 
 SECRET_FIELDS = (
@@ -164,6 +166,12 @@ class Settings:
     airflow_port: int = 8080
     airflow_admin_user: str = "admin"
     airflow_parallelism: int = 4
+    # LocalExecutor runs tasks on this machine; CeleryExecutor queues them in the stack's Redis
+    # (database redis_celery_db), keeps results in Airflow's PostgreSQL database, and `pilot stack up`
+    # starts two Celery workers (airflow-worker-1, -2; more can run on other machines)
+    airflow_executor: str = "LocalExecutor"
+    airflow_celery_concurrency: int = 2
+    redis_celery_db: int = 1
 
     # Domain rules (DOMAIN.md): configuration, not code.
     overspeed_window_seconds: int = 30
@@ -258,6 +266,19 @@ class Settings:
         password = quote(self.airflow_db_password, safe="")
         return (f"postgresql+psycopg2://{self.airflow_db_user}:{password}"
                 f"@{self.postgres_host}:{self.postgres_port}/{self.airflow_db}")
+
+    @property
+    def uses_celery(self) -> bool:
+        return self.airflow_executor == "CeleryExecutor"
+
+    @property
+    def celery_broker_url(self) -> str:
+        password = quote(self.redis_password, safe="")
+        return f"redis://:{password}@{self.redis_host}:{self.redis_port}/{self.redis_celery_db}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        return "db+" + self.airflow_sqlalchemy_url.replace("postgresql+psycopg2://", "postgresql://", 1)
 
     def path(self, *parts: str) -> Path:
         return self.var_dir.joinpath(*parts)

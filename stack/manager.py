@@ -106,12 +106,12 @@ def start_service(s: Settings, svc: Service, progress: Progress = _stderr) -> Se
 
 def up(s: Settings, names: list[str] | None = None, progress: Progress = _stderr,
        with_optional: list[str] | None = None) -> list[ServiceState]:
-    """Start the named services (default: every one that is not optional) and what they need;
-    ``with_optional`` adds optional ones (``stream``) to the default set."""
+    """Start the named services (default: every one that is not optional, and the optional ones
+    the settings ask for) and what they need; ``with_optional`` adds optional ones (``stream``)."""
     if names:
         wanted = registry.expand(names)
     else:
-        wanted = [svc.name for svc in registry.SERVICES if not svc.optional]
+        wanted = [svc.name for svc in registry.SERVICES if svc.starts_by_default(s)]
         wanted += registry.expand(with_optional or [])
     chosen = registry.with_requirements(wanted)
     s.var_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +140,7 @@ def status(s: Settings, names: list[str] | None = None) -> list[ServiceState]:
             continue
         pid = running_pid(svc.pid_file(s))
         if pid is None:
-            states.append(_state(s, svc, "off" if svc.optional else "down", None))
+            states.append(_state(s, svc, "down" if svc.starts_by_default(s) else "off", None))
         else:
             states.append(_state(s, svc, "up" if svc.ready(s) else "starting", pid))
     return states

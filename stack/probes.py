@@ -152,3 +152,18 @@ def airflow_component_ready(s: Settings, component: str) -> bool:
     except (OSError, urllib.error.URLError, ValueError):
         return False
     return (health.get(component) or {}).get("status") == "healthy"
+
+
+
+def celery_worker_ready(s: Settings, worker: str) -> bool:
+    """A Celery worker answers a ping over the broker (the stack's Redis): it is consuming."""
+    from celery import Celery
+
+    app = Celery(broker=s.celery_broker_url)
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception:  # the broker is away or refuses: not ready
+        return False
+    finally:
+        app.close()
+    return any(name.startswith(f"{worker}@") for reply in replies for name in reply)

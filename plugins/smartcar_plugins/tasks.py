@@ -131,10 +131,11 @@ def stage_task(name: str) -> Callable[..., Any]:
     def stage(run: dict[str, Any], **context: Any) -> dict[str, Any]:
         from datetime import UTC, datetime
 
-        from orchestration.pipeline import run_stage
+        from orchestration.pipeline import run_stage, spawn_safe_main
         from smartcar_plugins.connections import connected_settings
 
-        result = run_stage(name, run, connected_settings())
+        with spawn_safe_main():  # the live collector may start producer processes
+            result = run_stage(name, run, connected_settings())
         for asset in STAGE_OUTLETS.get(name, []):  # the marts DAG learns which day to build
             context["outlet_events"][asset].extra = {"biz_date": run["date"]}
         return {**result, "published_at": datetime.now(UTC).isoformat()}

@@ -22,6 +22,7 @@ SERVICES: tuple[Service, ...] = (
     airflow.SCHEDULER,
     airflow.DAG_PROCESSOR,
     airflow.TRIGGERER,
+    *airflow.WORKERS,  # CeleryExecutor only
 )
 
 BY_NAME = {svc.name: svc for svc in SERVICES}

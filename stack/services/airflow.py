@@ -1,4 +1,5 @@
-"""Airflow 3: api-server (UI + REST), scheduler, dag-processor, triggerer; LocalExecutor on PostgreSQL."""
+"""Airflow 3: api-server (UI + REST), scheduler, dag-processor, triggerer, metadata in PostgreSQL;
+LocalExecutor, or CeleryExecutor with the stack's Redis as broker and two Celery workers."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": executor(s),
         "AIRFLOW__CORE__PARALLELISM": str(s.airflow_parallelism),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(s.airflow_parallelism),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
@@ -61,7 +62,30 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__TRIGGERER__CAPACITY": "100",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
     }
+    if s.uses_celery:
+        env |= {
+            "AIRFLOW__CELERY__BROKER_URL": s.celery_broker_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": s.celery_result_backend,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(s.airflow_celery_concurrency),
+            # a worker takes one task at a time from the queue, so idle workers get the next ones
+            "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            # a task not acknowledged within this is handed to another worker: longer than any
+            # task's timeout (orchestration/budgets.py), so no running task is redelivered
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "86400",
+            # a task instance records which worker ran it (its hostname: <worker>@<host>)
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "smartcar_plugins.worker_name.hostname",
+        }
     return env
+
+
+EXECUTORS = ("LocalExecutor", "CeleryExecutor")
+
+
+def executor(s: Settings) -> str:
+    if s.airflow_executor not in EXECUTORS:
+        raise PilotError(f"PILOT_AIRFLOW_EXECUTOR={s.airflow_executor!r} is not one of "
+                         f"{', '.join(EXECUTORS)}")
+    return s.airflow_executor
 
 
 def airflow_bin() -> str:
@@ -175,3 +199,31 @@ DAG_PROCESSOR = _component("airflow-dag-processor", ["dag-processor"],
                            partial(probes.airflow_component_ready, component="dag_processor"))
 TRIGGERER = _component("airflow-triggerer", ["triggerer", "--skip-serve-logs"],
                        partial(probes.airflow_component_ready, component="triggerer"))
+
+
+def worker_name(number: int) -> str:
+    return f"worker{number}"
+
+
+def _worker(number: int) -> Service:
+    """A Celery worker: takes task instances from the Redis queue and runs them as the LocalExecutor
+    would. Started by `pilot stack up` when the executor is CeleryExecutor."""
+    name = worker_name(number)
+    return Service(
+        name=f"airflow-worker-{number}",
+        ports=lambda s: (),
+        address=lambda s: f"Celery {name} <- redis://{s.redis_host}:{s.redis_port}/{s.redis_celery_db}",
+        command=lambda s: [airflow_bin(), "celery", "worker", "--skip-serve-logs", "--concurrency",
+                           str(s.airflow_celery_concurrency), "--celery-hostname", f"{name}@%h"],
+        ready=partial(probes.celery_worker_ready, worker=name),
+        requires=("redis", "airflow-api-server"),
+        env=lambda s: {**airflow_env(s), "PILOT_AIRFLOW_WORKER_NAME": name},
+        start_timeout=120,
+        stop_timeout=60,  # a warm shutdown lets running tasks finish
+        hint="the Python environment (`make setup`) and PILOT_AIRFLOW_EXECUTOR=CeleryExecutor",
+        optional=True,
+        wanted_by=lambda s: s.uses_celery,
+    )
+
+
+WORKERS = (_worker(1), _worker(2))

@@ -51,6 +51,12 @@ class Service:
     hint: str = ""
     # off unless asked for: not started by a plain `pilot stack up`, and not a failure when off
     optional: bool = False
+    # an optional service that a plain `pilot stack up` starts when the settings ask for it (the
+    # Celery workers under PILOT_AIRFLOW_EXECUTOR=CeleryExecutor); then it is a failure when down
+    wanted_by: Callable[[Settings], bool] = field(default=lambda s: False)
+
+    def starts_by_default(self, s: Settings) -> bool:
+        return not self.optional or self.wanted_by(s)
 
     def pid_file(self, s: Settings) -> Path:
         return s.path("run", f"{self.name}.pid")

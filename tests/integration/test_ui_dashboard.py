@@ -26,7 +26,7 @@ from orchestration.pipeline import RunSpec
 from pilot.settings import REPO_ROOT, Settings
 from tests.integration.conftest import loader_test_env
 from tests.integration.test_load_bounded import pandas_alerts, redis_client, unique_date
-from tests.integration.test_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
