@@ -12,12 +12,13 @@
  *           that its HFiles are rewritten with the new settings; its regions stay as they are.
  *   flush   TABLE      write every memstore of the table to HFiles, and wait
  *   compact TABLE      major-compact the table and wait until it is done
- *   bulkload TABLE FAMILY ROWS_FILE QUALIFIER ...
- *           HBase's bulk load, for replaying a backlog: ROWS_FILE (local, UTF-8) holds one row a
- *           line, ROWKEY TAB VALUE ... (one value per QUALIFIER, in that order). The rows are
- *           sorted (the last line of a row key wins), written as HFiles with the family's encoding,
- *           codec and bloom filter (one file per first byte of the key: one per salt range, so per
- *           region of the pre-split table) in a staging folder of HBase's file system, and handed
+ *   bulkload TABLE FAMILY QUALIFIER,... ROWS_FILE ...
+ *           HBase's bulk load, for replaying a backlog: each ROWS_FILE (local, UTF-8) holds one
+ *           row a line, ROWKEY TAB VALUE ... (one value per QUALIFIER, in that order); the loader
+ *           writes one per salt range, and each is sorted on its own (the last line of a row key
+ *           wins), so only one range's rows are in memory at a time. They are written as HFiles
+ *           with the family's encoding, codec and bloom filter (one per first byte of the key: per
+ *           region of the pre-split table) in a staging folder of HBase's file system, then handed
  *           to the regions atomically: no WAL, no memstore, no RPC per row. Loading the same rows
  *           again gives the same table.
  *
@@ -89,7 +90,7 @@ public class TableAdmin {
 
   static void usage() {
     System.err.println("usage: TableAdmin ensure TABLE FAMILY ENCODING COMPRESSION [SPLIT_KEY ...]"
-        + " | flush TABLE | compact TABLE | bulkload TABLE FAMILY ROWS_FILE QUALIFIER ...");
+        + " | flush TABLE | compact TABLE | bulkload TABLE FAMILY QUALIFIER,... ROWS_FILE ...");
     System.exit(2);
   }
 
@@ -145,7 +146,7 @@ public class TableAdmin {
       usage();
     }
     byte[] family = Bytes.toBytes(args[2]);
-    String[] qualifiers = Arrays.copyOfRange(args, 4, args.length);
+    String[] qualifiers = args[3].split(",");
     Integer[] cellOrder = new Integer[qualifiers.length];  // a row's cells sorted by qualifier
     for (int i = 0; i < cellOrder.length; i++) {
       cellOrder[i] = i;
@@ -153,77 +154,98 @@ public class TableAdmin {
     Arrays.sort(cellOrder, (a, b) -> Bytes.compareTo(Bytes.toBytes(qualifiers[a]), Bytes.toBytes(qualifiers[b])));
     byte[][] qualifierBytes = Arrays.stream(qualifiers).map(Bytes::toBytes).toArray(byte[][]::new);
 
-    List<String[]> rows = new ArrayList<>();
-    try (BufferedReader in = Files.newBufferedReader(Paths.get(args[3]), StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        String[] fields = line.split("\t", -1);
-        if (fields.length != qualifiers.length + 1) {
-          throw new IllegalArgumentException("a row of " + args[3] + " has " + (fields.length - 1)
-              + " values, not " + qualifiers.length + ": " + line);
-        }
-        rows.add(fields);
-      }
-    }
-    // stable: of two lines with one key, the later stays later, and wins below
-    rows.sort((a, b) -> a[0].compareTo(b[0]));
-
     ColumnFamilyDescriptor cf = admin.getDescriptor(name).getColumnFamily(family);
     FileSystem fs = FileSystem.get(conf);
     Path staging = new Path(fs.getHomeDirectory(), ".pilot-bulkload/" + UUID.randomUUID());
     Path familyDir = new Path(staging, args[2]);
     long now = System.currentTimeMillis();
     CacheConfig cache = new CacheConfig(conf);
-    StoreFileWriter writer = null;
-    char range = 0;
     int files = 0;
     long written = 0;
     try {
-      for (int r = 0; r < rows.size(); r++) {
-        String[] row = rows.get(r);
-        if (r + 1 < rows.size() && rows.get(r + 1)[0].equals(row[0])) {
-          continue;
+      // one rows file at a time (the loader writes one per salt range): only its rows in memory
+      for (int f = 4; f < args.length; f++) {
+        List<String> rows = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(Paths.get(args[f]), StandardCharsets.UTF_8)) {
+          for (String line = in.readLine(); line != null; line = in.readLine()) {
+            rows.add(line);
+          }
         }
-        if (writer == null || row[0].charAt(0) != range) {
+        // stable: of two lines with one key, the later stays later, and wins below
+        rows.sort(TableAdmin::compareKeys);
+        StoreFileWriter writer = null;
+        char range = 0;
+        try {
+          for (int r = 0; r < rows.size(); r++) {
+            String line = rows.get(r);
+            if (r + 1 < rows.size() && compareKeys(line, rows.get(r + 1)) == 0) {
+              continue;
+            }
+            String[] fields = line.split("\t", -1);
+            if (fields.length != qualifiers.length + 1) {
+              throw new IllegalArgumentException("a row of " + args[f] + " has " + (fields.length - 1)
+                  + " values, not " + qualifiers.length + ": " + line);
+            }
+            if (writer == null || fields[0].charAt(0) != range) {
+              if (writer != null) {
+                finish(writer, now);
+              }
+              range = fields[0].charAt(0);
+              writer = new StoreFileWriter.Builder(conf, cache, fs)
+                  .withFilePath(new Path(familyDir, "range-" + (int) range + "-" + f))
+                  .withBloomType(cf.getBloomFilterType())
+                  .withMaxKeyCount(rows.size() - r)
+                  .withFileContext(new HFileContextBuilder()
+                      .withCompression(cf.getCompressionType())
+                      .withDataBlockEncoding(cf.getDataBlockEncoding())
+                      .withBlockSize(cf.getBlocksize())
+                      .withColumnFamily(family)
+                      .withTableName(name.getName())
+                      .withIncludesTags(false)
+                      .build())
+                  .build();
+              files++;
+            }
+            byte[] key = Bytes.toBytes(fields[0]);
+            for (int q : cellOrder) {
+              writer.append(new KeyValue(key, family, qualifierBytes[q], now, KeyValue.Type.Put,
+                  Bytes.toBytes(fields[q + 1])));
+            }
+            written++;
+          }
           if (writer != null) {
             finish(writer, now);
+            writer = null;
           }
-          range = row[0].charAt(0);
-          writer = new StoreFileWriter.Builder(conf, cache, fs)
-              .withFilePath(new Path(familyDir, "range-" + (int) range))
-              .withBloomType(cf.getBloomFilterType())
-              .withMaxKeyCount(rows.size() - r)
-              .withFileContext(new HFileContextBuilder()
-                  .withCompression(cf.getCompressionType())
-                  .withDataBlockEncoding(cf.getDataBlockEncoding())
-                  .withBlockSize(cf.getBlocksize())
-                  .withColumnFamily(family)
-                  .withTableName(name.getName())
-                  .withIncludesTags(false)
-                  .build())
-              .build();
-          files++;
+        } finally {
+          if (writer != null) {
+            writer.close();
+          }
         }
-        byte[] key = Bytes.toBytes(row[0]);
-        for (int q : cellOrder) {
-          writer.append(new KeyValue(key, family, qualifierBytes[q], now, KeyValue.Type.Put,
-              Bytes.toBytes(row[q + 1])));
-        }
-        written++;
-      }
-      if (writer != null) {
-        finish(writer, now);
-        writer = null;
       }
       if (written > 0) {
         BulkLoadHFiles.create(conf).bulkLoad(name, staging);
       }
       System.out.printf("bulk-loaded %d rows into %s from %d files%n", written, name, files);
     } finally {
-      if (writer != null) {
-        writer.close();
-      }
       fs.delete(staging, true);
     }
+  }
+
+  /** Order of two rows-file lines by their row key (the text before the first tab; ASCII). */
+  static int compareKeys(String a, String b) {
+    int ea = a.indexOf('\t');
+    int eb = b.indexOf('\t');
+    ea = ea < 0 ? a.length() : ea;
+    eb = eb < 0 ? b.length() : eb;
+    int n = Math.min(ea, eb);
+    for (int i = 0; i < n; i++) {
+      int d = a.charAt(i) - b.charAt(i);
+      if (d != 0) {
+        return d;
+      }
+    }
+    return ea - eb;
   }
 
   static void finish(StoreFileWriter writer, long now) throws Exception {

@@ -3,7 +3,8 @@
 Replaying a past day row by row costs HBase the whole write path per row (Thrift, RPC, WAL,
 memstore, flushes and compactions). Real deployments backfill with a bulk load instead: the rows are
 written as HFiles, sorted, and handed to the regions at once. Here the loader writes each row as a
-line (``ROWKEY TAB VALUE ...``, the same key and columns as a put) into a local file, and at the end
+line (``ROWKEY TAB VALUE ...``, the same key and columns as a put) into a local file per salt range,
+and at the end
 of the run (or before its partitions move to another member) one ``load`` call writes the HFiles
 and loads them (``docker/hbase/TableAdmin.java bulkload``). Only then are the offsets committed, so
 a run that dies before loses nothing: the next one replays the backlog from the last commit, and
@@ -13,10 +14,11 @@ loading a row again gives the same row. The live path stays row by row.
 from __future__ import annotations
 
 import logging
-import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ingest.closing import Closing
 from ingest.loaders.hbase_keys import row_key
@@ -24,8 +26,8 @@ from ingest.records import DRIVE_FIELDS
 
 log = logging.getLogger(__name__)
 
-# (rows file, its column qualifiers in value order) -> what HBase said
-BulkLoad = Callable[[Path, Sequence[str]], str]
+# (rows files, their column qualifiers in value order) -> what HBase said
+BulkLoad = Callable[[Sequence[Path], Sequence[str]], str]
 
 
 def bulk_line(fields: Sequence[str]) -> bytes:
@@ -34,7 +36,8 @@ def bulk_line(fields: Sequence[str]) -> bytes:
 
 
 class BulkRows(Closing):
-    """Rows gathered in a local file and bulk-loaded into HBase by :meth:`finish`."""
+    """Rows gathered in local files, one per salt range (the first byte of the key, so the loader's
+    sort needs one range in memory at a time), and bulk-loaded into HBase by :meth:`finish`."""
 
     durable_on_send = False  # rows reach HBase only in finish(): offsets wait for it
 
@@ -43,8 +46,8 @@ class BulkRows(Closing):
         self.folder = folder
         self.rows = 0
         self.pending = 0
-        self._file: Path | None = None
-        self._out = None
+        self._dir: Path | None = None
+        self._files: dict[int, Any] = {}
 
     def ensure_connected(self) -> None:
         """Nothing to connect to before the load (the interface of the row-by-row sink)."""
@@ -52,34 +55,40 @@ class BulkRows(Closing):
     def send(self, lines: list[bytes]) -> None:
         if not lines:
             return
-        if self._out is None:
-            handle, name = tempfile.mkstemp(prefix="pilot-bulk-", suffix=".tsv", dir=self.folder)
-            self._file = Path(name)
-            self._out = os.fdopen(handle, "wb", buffering=1 << 20)
-        self._out.writelines(lines)
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="pilot-bulk-", dir=self.folder))
+        files = self._files
+        for line in lines:
+            out = files.get(line[0])
+            if out is None:
+                out = files[line[0]] = open(self._dir / f"range-{line[0]:03d}.tsv", "wb",  # noqa: SIM115
+                                            buffering=1 << 20)
+            out.write(line)
         self.pending += len(lines)
         self.rows += len(lines)
 
     def finish(self) -> str | None:
         """Bulk-load every row sent since the last finish; what HBase said (None: nothing to load)."""
-        if self._out is None or self._file is None:
+        if self._dir is None:
             return None
-        self._out.close()
-        self._out = None
+        for out in self._files.values():
+            out.close()
         try:
             log.info("bulk-loading %s rows into HBase", f"{self.pending:,}")
-            said = self.load(self._file, DRIVE_FIELDS)
+            said = self.load([Path(out.name) for out in self._files.values()], DRIVE_FIELDS)
             log.info("%s", said)
             self.pending = 0
             return said
         finally:
-            self._file.unlink(missing_ok=True)
-            self._file = None
+            self._discard()
 
     def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        if self._file is not None:
-            self._file.unlink(missing_ok=True)
-            self._file = None
+        for out in self._files.values():
+            out.close()
+        self._discard()
+
+    def _discard(self) -> None:
+        self._files = {}
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None

@@ -119,10 +119,12 @@ def ensure_table(s: Settings, table: str, encoding: str, codec: str, *, split: b
     return line
 
 
-def bulk_load(s: Settings, table: str, rows_file: Path, qualifiers: Sequence[str]) -> str:
-    """HBase's bulk load of ``rows_file`` (lines ``ROWKEY TAB VALUE ...``, one value per qualifier of
-    the family): HFiles written and handed to the regions at once. The line TableAdmin printed."""
-    return table_admin(s, "bulkload", table, s.hbase_family, str(rows_file), *qualifiers, timeout=3600)
+def bulk_load(s: Settings, table: str, rows_files: Sequence[Path], qualifiers: Sequence[str]) -> str:
+    """HBase's bulk load of ``rows_files`` (lines ``ROWKEY TAB VALUE ...``, one value per qualifier of
+    the family; each file sorted on its own): HFiles written and handed to the regions at once. The
+    line TableAdmin printed."""
+    return table_admin(s, "bulkload", table, s.hbase_family, ",".join(qualifiers),
+                       *(str(path) for path in rows_files), timeout=3600)
 
 
 def table_admin(s: Settings, action: str, table: str, *args: str, timeout: float = 600) -> str:

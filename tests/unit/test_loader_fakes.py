@@ -443,11 +443,11 @@ class FakeBulkLoad:
     def __init__(self, hbase: FakeHBase, die: bool = False) -> None:
         self.hbase, self.die, self.calls = hbase, die, 0
 
-    def __call__(self, rows_file: Path, qualifiers: Any) -> str:
+    def __call__(self, rows_files: list[Path], qualifiers: Any) -> str:
         self.calls += 1
         if self.die:
             raise Killed
-        lines = rows_file.read_text().splitlines()
+        lines = [line for path in rows_files for line in path.read_text().splitlines()]
         for line in lines:
             key, *values = line.split("\t")
             cells = zip(qualifiers, values, strict=True)
@@ -498,16 +498,25 @@ def test_bulk_rows_file_holds_the_put_rows_key_and_columns(tmp_path: Path) -> No
     fields = ("20200322101530", "A0001", "2", "0", "L1", "L", "88", "A03")
     expected = row_key("A0001", "20200322101530") + b"\t" + "\t".join(fields).encode() + b"\n"
     assert bulk_line(fields) == expected
-    seen: list[tuple[list[str], tuple[str, ...]]] = []
-    rows = BulkRows(lambda path, qualifiers: seen.append((path.read_text().splitlines(), tuple(qualifiers)))
-                    or "ok", folder=tmp_path)
+    seen: list[tuple[dict[str, list[str]], tuple[str, ...]]] = []
+
+    def load(paths: list[Path], qualifiers: Any) -> str:
+        seen.append(({p.name: p.read_text().splitlines() for p in paths}, tuple(qualifiers)))
+        return "ok"
+
+    rows = BulkRows(load, folder=tmp_path)
     assert rows.finish() is None  # nothing sent, nothing loaded
-    rows.send([bulk_line(fields)])
-    assert rows.finish() == "ok" and seen[0][1] == DRIVE_FIELDS and len(seen[0][0]) == 1
-    assert list(tmp_path.iterdir()) == []  # the rows file is gone once loaded
+    other = ("20200322101532", "B0002", "0", "1", "F", "N", "40", "B01")
+    rows.send([bulk_line(fields), bulk_line(other), bulk_line(fields)])
+    assert rows.finish() == "ok" and seen[0][1] == DRIVE_FIELDS
+    by_range: dict[str, list[str]] = {}
+    for line in (bulk_line(fields), bulk_line(other), bulk_line(fields)):
+        by_range.setdefault(f"range-{line[0]:03d}.tsv", []).append(line.decode().rstrip("\n"))
+    assert seen[0][0] == by_range  # one file per salt range (first byte of the key)
+    assert list(tmp_path.iterdir()) == []  # the rows files are gone once loaded
     rows.send([bulk_line(fields)])
     rows.close()
-    assert list(tmp_path.iterdir()) == [] and rows.rows == 2
+    assert list(tmp_path.iterdir()) == [] and rows.rows == 4
 
 
 def test_a_missing_hbase_table_is_named_at_once_not_waited_for(settings) -> None:
