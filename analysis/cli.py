@@ -51,14 +51,15 @@ def _explore(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import json
 
-    from analysis.training import JOBS, run_job
+    from analysis.training import JOBS, run_jobs
 
-    for job in args.job or JOBS:
-        if job == "style" and args.truth is None:
-            print("style: skipped; it learns from the simulator's ground truth (give --truth)")
-            continue
-        result = run_job(job, args.date, truth=args.truth)
-        print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+    jobs = list(args.job or JOBS)
+    if "style" in jobs and args.truth is None:
+        print("style: skipped; it learns from the simulator's ground truth (give --truth)")
+        jobs.remove("style")
+    if jobs:  # one Spark application for all of them: starting Spark is most of a small job's time
+        for result in run_jobs(jobs, args.date, truth=args.truth).values():
+            print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     return 0
 
 

@@ -1,11 +1,12 @@
 """A Spark analysis job: the file ``spark-submit`` runs (see :mod:`analysis.training`).
 
-    spark-submit ... analysis/spark_job.py JOB --date yyyyMMdd --database DB --audit-dir PATH
-                     --result FILE [--truth ground_truth.json]
+    spark-submit ... analysis/spark_job.py JOB [JOB ...] --date yyyyMMdd --database DB
+                     --audit-dir PATH --result FILE [--truth ground_truth.json]
 
-It trains one model (recommend, classify, cluster) on the marts through the shared Hive metastore,
-publishes its tables write-audit-publish with the marts' runner, replaces its own rows of the
-metrics table, and writes a JSON summary to FILE.
+For each JOB (recommend, classify, cluster, style), one after the other in one Spark application
+(starting Spark is most of a small job's time), it trains the model on the marts through the shared
+Hive metastore, publishes its tables write-audit-publish with the marts' runner and replaces its
+own rows of the metrics table; FILE gets a JSON summary per job.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def publish(spark: Any, output: Any, params: dict[str, Any], settings: Any) -> d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spark_job.py")
-    parser.add_argument("job", choices=("recommend", "classify", "cluster", "style"))
+    parser.add_argument("jobs", nargs="+", choices=("recommend", "classify", "cluster", "style"))
     parser.add_argument("--date", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--audit-dir", required=True)
@@ -103,30 +104,41 @@ def main(argv: list[str] | None = None) -> int:
     day = Day.parse(args.date)
     settings = get_settings()
     config = MartConfig.from_settings(settings, database=args.database, audit_dir=args.audit_dir)
-    spark = SparkSession.builder.appName(f"smartcar-{args.job}").enableHiveSupport().getOrCreate()
+    name = "+".join(args.jobs)
+    spark = SparkSession.builder.appName(f"smartcar-{name}").enableHiveSupport().getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    summaries: dict[str, Any] = {}
     try:
-        log(f"{args.job}: training on {config.database} for {day} (Spark {spark.version}, "
-            f"master {spark.sparkContext.master})")
-        output, model = train(args.job, spark, config.database, day, args.truth, settings)
-        trained = time.perf_counter() - started
-        log(f"{args.job}: trained in {trained:.1f} s; publishing")
-        rows = publish(spark, output, config.params(day), settings)
-        summary = {"job": args.job, "date": day.text, "rows": rows, "train_seconds": round(trained, 1),
-                   **output.summary}
-        if model is not None:  # after its table: the service finds a car's features once it serves it
-            from hdfs import InsecureClient
-
-            from analysis.style_model import publish as publish_model
-
-            client = InsecureClient(settings.webhdfs_url, user=settings.hdfs_user)
-            summary["model_path"] = publish_model(client, config.database, model)
-            log(f"{args.job}: model {model.version} published to {summary['model_path']}")
-        summary["seconds"] = round(time.perf_counter() - started, 1)
-        Path(args.result).write_text(json.dumps(summary, default=str), encoding="utf-8")
+        for job in args.jobs:
+            log(f"{job}: training on {config.database} for {day} (Spark {spark.version}, "
+                f"master {spark.sparkContext.master})")
+            summaries[job] = run_one(job, spark, config, day, args.truth, settings, started)
+            started = time.perf_counter()  # the next job's time starts here; the first's has Spark's start
+        Path(args.result).write_text(json.dumps(summaries, default=str), encoding="utf-8")
         return 0
     finally:
         spark.stop()
+
+
+def run_one(job: str, spark: Any, config: Any, day: Any, truth: str | None, settings: Any,
+            started: float) -> dict[str, Any]:
+    """Train and publish one job; its summary."""
+    output, model = train(job, spark, config.database, day, truth, settings)
+    trained = time.perf_counter() - started
+    log(f"{job}: trained in {trained:.1f} s; publishing")
+    rows = publish(spark, output, config.params(day), settings)
+    summary = {"job": job, "date": day.text, "rows": rows, "train_seconds": round(trained, 1),
+               **output.summary}
+    if model is not None:  # after its table: the service finds a car's features once it serves it
+        from hdfs import InsecureClient
+
+        from analysis.style_model import publish as publish_model
+
+        client = InsecureClient(settings.webhdfs_url, user=settings.hdfs_user)
+        summary["model_path"] = publish_model(client, config.database, model)
+        log(f"{job}: model {model.version} published to {summary['model_path']}")
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
@@ -36,9 +37,12 @@ def job_env(s: Settings, conf_dir: Path) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1"}
 
 
-def submit_command(s: Settings, job: str, job_args: list[str], conf_dir: Path) -> list[str]:
+def submit_command(s: Settings, jobs: str | Sequence[str], job_args: list[str], conf_dir: Path) -> list[str]:
+    """spark-submit of the job file for one job or several (one application, one after the other)."""
     from stack.services.hive import driver_class_path, spark_home
 
+    jobs = [jobs] if isinstance(jobs, str) else list(jobs)
+    job = "+".join(jobs)
     state = s.path("data", "spark-jobs")
     driver_opts = (f"-Djava.io.tmpdir={state / 'tmp'} "
                    f"-Dlog4j2.configurationFile=file:{conf_dir / 'log4j2.properties'} "
@@ -51,7 +55,7 @@ def submit_command(s: Settings, job: str, job_args: list[str], conf_dir: Path) -
             "--conf", "spark.ui.enabled=false",
             "--conf", f"spark.local.dir={state / 'local'}",
             "--conf", f"spark.app.name=smartcar-{job}",
-            str(JOB_FILE), job, *job_args]
+            str(JOB_FILE), *jobs, *job_args]
 
 
 def prepare_conf(s: Settings) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,19 @@ class JobFailed(PilotError):
 def run_job(job: str, day: Day | str, settings: Settings | None = None, config: MartConfig | None = None,
             truth: Path | None = None, log: Log = print) -> dict[str, Any]:
     """Train ``job`` for business date ``day``; returns the job's summary (rows, metrics, seconds)."""
-    if job not in JOBS:
-        raise PilotError(f"unknown analysis job {job!r}; known: {', '.join(JOBS)}")
+    return run_jobs([job], day, settings, config, truth, log)[job]
+
+
+def run_jobs(jobs: Sequence[str], day: Day | str, settings: Settings | None = None,
+             config: MartConfig | None = None, truth: Path | None = None, log: Log = print
+             ) -> dict[str, dict[str, Any]]:
+    """Train ``jobs`` for business date ``day``, one after the other in one Spark application;
+    job -> its summary (rows, metrics, seconds)."""
+    unknown = [job for job in jobs if job not in JOBS]
+    if unknown or not jobs:
+        raise PilotError(f"unknown analysis job {', '.join(map(repr, unknown)) or '(none)'}; "
+                         f"known: {', '.join(JOBS)}")
+    job = "+".join(jobs)
     day = Day.of(day)
     s = settings or get_settings()
     config = config or MartConfig.from_settings(s)
@@ -51,7 +62,7 @@ def run_job(job: str, day: Day | str, settings: Settings | None = None, config: 
             job_args += ["--truth", str(truth)]
         log(f"{job}: spark-submit (master {s.spark_master}, driver {s.heap_spark_job}) for {day}")
         tail: list[str] = []
-        with subprocess.Popen(submit_command(s, job, job_args, conf_dir), env=job_env(s, conf_dir),
+        with subprocess.Popen(submit_command(s, jobs, job_args, conf_dir), env=job_env(s, conf_dir),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True) as proc:
             assert proc.stdout is not None

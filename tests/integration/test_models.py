@@ -22,7 +22,7 @@ from hdfs import InsecureClient
 from analysis.exploration import build_explorations
 from analysis.model_tables import MODEL_METRICS, RECOMMENDATIONS, STYLE_FEATURES
 from analysis.style_model import CLASSES, FEATURES
-from analysis.training import NEEDS_TRUTH, JobFailed, run_job
+from analysis.training import JobFailed, run_job, run_jobs
 from export import ExportRequest, run_export
 from marts import runner
 from marts.hive import HiveSession
@@ -53,9 +53,8 @@ def trained(day: PreparedDay, hive: HiveSession, client: InsecureClient, stack: 
     build_explorations(DATE, ["health"], config=day.config, settings=stack, log=lambda _: None, hive=hive,
                        hdfs_client=client)
     truth = day.sim_dir / f"ground_truth_{DATE}.json"
-    return {job: run_job(job, DATE, stack, day.config, truth=truth if job in NEEDS_TRUTH else None,
-                         log=lambda _: None)
-            for job in ("recommend", "classify", "cluster", "style")}
+    return run_jobs(["recommend", "classify", "cluster", "style"], DATE, stack, day.config, truth=truth,
+                    log=lambda _: None)
 
 
 def table(hive: HiveSession, day: PreparedDay, name: str) -> pd.DataFrame:

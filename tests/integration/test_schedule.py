@@ -4,10 +4,17 @@ A one-minute schedule (written as `pilot schedule set` writes it; the DAG proces
 it parses the DAG) starts a run of the end-to-end DAG by itself, for the day before its time; its
 batch load publishes the day's partitions, which start the marts DAG; the day's marts land in
 PostgreSQL equal to the simulator's ground truth. The schedule is put back before the run ends.
+
+The same run also survives a crash of the scheduler: it is killed with SIGKILL (with the tasks its
+executor runs) while a collect or load task is busy, `pilot stack up` starts it again, the
+interrupted tasks are found and retried, and every sink matches the ground truth. (One run for both
+checks: each costs a whole day through the DAG, and CI time is short.)
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +24,11 @@ from orchestration.demo import ANALYSIS_DAG_ID, DAG_ID, MARTS_DAG_ID, report_fai
 from orchestration.pipeline import RunSpec, ground_truth
 from orchestration.schedule import Schedule, current_schedule, reset_schedule, save_schedule
 from pilot.settings import Settings
+from stack import manager
 from tests.support import sinks
 
-CARS, SEED = 2, 21
+CARS, SEED = 3, 21
+BUSY = {"collect_status", "collect_drive", "upload_reference", "load_batch", "load_realtime"}
 
 
 def _new_scheduled_run(client: AirflowClient, known: set[str], timeout: float) -> dict[str, Any]:
@@ -30,6 +39,27 @@ def _new_scheduled_run(client: AirflowClient, known: set[str], timeout: float) -
                 return run
         time.sleep(3)
     raise AssertionError(f"no scheduled run of {DAG_ID} within {timeout:.0f} s of a one-minute schedule")
+
+
+def kill_the_scheduler_while_a_task_runs(stack: Settings, client: AirflowClient, run_id: str) -> list[str]:
+    """SIGKILL the scheduler's process group (the scheduler and the tasks its executor runs) while a
+    collect or load task of the run is busy, then start it as `pilot stack up` does; the tasks hit."""
+    deadline = time.monotonic() + 600
+    running: list[str] = []
+    while not running and time.monotonic() < deadline:
+        tis = client.task_instances(DAG_ID, run_id)
+        running = [t["task_id"] for t in tis if t["state"] == "running" and t["task_id"] in BUSY]
+        time.sleep(0.5)
+    assert running, "no collect or load task of the run got going"
+    (scheduler,) = manager.status(stack, ["airflow-scheduler"])
+    assert scheduler.pid
+    os.killpg(scheduler.pid, signal.SIGKILL)
+    gone = time.monotonic() + 30
+    while manager.status(stack, ["airflow-scheduler"])[0].state == "up" and time.monotonic() < gone:
+        time.sleep(0.5)
+    assert manager.status(stack, ["airflow-scheduler"])[0].state != "up"
+    manager.up(stack)  # what `pilot stack up` does
+    return running
 
 
 def test_a_short_schedule_runs_the_day_by_itself_and_the_marts_dag_follows(stack: Settings) -> None:
@@ -48,10 +78,12 @@ def test_a_short_schedule_runs_the_day_by_itself_and_the_marts_dag_follows(stack
     finally:
         reset_schedule(stack)  # one scheduled run is enough (max_active_runs=1 holds the next back)
     run_id = run["dag_run_id"]
-    final = client.wait_for_run(DAG_ID, run_id, timeout=900)
+    killed_during = kill_the_scheduler_while_a_task_runs(stack, client, run_id)
+    final = client.wait_for_run(DAG_ID, run_id, timeout=1500)
     if final["state"] != "success":
         report_failure(stack, client, run_id)
-    assert final["state"] == "success", f"the scheduled run {run_id} ended {final['state']}"
+    assert final["state"] == "success", \
+        f"the scheduled run {run_id}, its scheduler killed during {killed_during}, ended {final['state']}"
 
     plan = client.xcom(DAG_ID, run_id, "plan")
     run_after = datetime.fromisoformat(run["run_after"].replace("Z", "+00:00"))
@@ -66,6 +98,9 @@ def test_a_short_schedule_runs_the_day_by_itself_and_the_marts_dag_follows(stack
 
     spec = RunSpec(date=plan["date"], cars=CARS, seed=SEED)
     truth = ground_truth(spec, stack)
+    sinks.assert_raw_partitions_hold_each_record_once(stack, spec, truth)
+    sinks.assert_hbase_holds_every_event_once(stack, spec, truth)
+    sinks.assert_redis_alerts_equal_truth(stack, spec, truth)
     sinks.assert_postgres_has_the_marts(stack, spec, truth)
     exported = client.xcom(DAG_ID, run_id, "wait_for_marts")
     adults = [f for f in truth["cars"].values() if f["adult"]]
