@@ -1,9 +1,10 @@
 /*
  * Table administration that HBase's Thrift v1 gateway (what happybase speaks) cannot do: create a
  * table pre-split with a data block encoding, alter its family, flush it, major-compact it and
- * wait. The stack runs it with the HBase client's Admin API as a single-file Java program:
+ * wait. The stack compiles it once (stack/services/hbase.py) and runs it with the HBase client:
  *
- *   java -cp CONFDIR:<hbase classpath> docker/hbase/TableAdmin.java ACTION TABLE [ARGS ...]
+ *   java -cp CLASSES:CONFDIR:<hbase classpath> TableAdmin ACTION TABLE [ARGS ...]
+ *   (or, uncompiled: java -cp CONFDIR:<hbase classpath> docker/hbase/TableAdmin.java ACTION ...)
  *
  *   ensure  TABLE FAMILY ENCODING COMPRESSION [SPLIT_KEY ...]
  *           e.g. ensure DriverCarInfo cf1 FAST_DIFF ZSTD 1 2 3 4 5 6 7 8 9 a b c d e f

@@ -127,14 +127,31 @@ def bulk_load(s: Settings, table: str, rows_files: Sequence[Path], qualifiers: S
                        *(str(path) for path in rows_files), timeout=3600)
 
 
+def table_admin_classes(s: Settings, jars: str) -> Path:
+    """The folder of TableAdmin's compiled class, compiled once per change of its source (the
+    single-file launcher would compile it again on every call)."""
+    folder = s.path("classpath", "table-admin")
+    compiled = folder / "TableAdmin.class"
+    if compiled.is_file() and compiled.stat().st_mtime >= TABLE_ADMIN.stat().st_mtime:
+        return folder
+    javac = require_tool("javac", "OpenJDK 17 (Debian package `openjdk-17-jdk-headless`)")
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([javac, "-nowarn", "-d", str(folder), "-cp", jars, str(TABLE_ADMIN)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise PilotError(f"could not compile {TABLE_ADMIN}:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
+    return folder
+
+
 def table_admin(s: Settings, action: str, table: str, *args: str, timeout: float = 600) -> str:
     """Run ``docker/hbase/TableAdmin.java ACTION TABLE ARGS``; the line it printed."""
     java = require_tool("java", "OpenJDK 17 (Debian package `openjdk-17-jdk-headless`)")
     conf, log = s.path("conf", "hbase"), s.path("logs", "hbase-admin.log")
-    heap = "2g" if action == "bulkload" else "256m"  # a bulk load sorts its rows in memory
+    jars = classpath(s, "hbase")
+    heap = "2g" if action == "bulkload" else "256m"  # a bulk load sorts a salt range's rows in memory
     command = [java, f"-Xmx{heap}", *JDK17_FLAGS, f"-Dlog4j2.configurationFile=file:{conf}/log4j2.properties",
                f"-Dhbase.log.file={log}", f"-Dhbase.log.dir={log.parent}",
-               "-cp", f"{conf}:{classpath(s, 'hbase')}", str(TABLE_ADMIN), action, table, *args]
+               "-cp", f"{table_admin_classes(s, jars)}:{conf}:{jars}", "TableAdmin", action, table, *args]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         detail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-12:])
