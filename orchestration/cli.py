@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import os
@@ -47,7 +48,7 @@ def _stack_down(args: argparse.Namespace) -> int:
 
 def _stack_status(args: argparse.Namespace) -> int:
     from stack import manager
-    from stack.disk import disk_usage
+    from stack.disk import disk_usage, human
 
     s = get_settings()
     states = manager.status(s, args.services or None)
@@ -56,15 +57,13 @@ def _stack_status(args: argparse.Namespace) -> int:
     hdfs_up = datanode.state in ("up", "external")
     disk = disk_usage(s, with_hdfs=hdfs_up)
     if args.json:
-        print(json.dumps([{**st.__dict__, **({"disk": {"local_bytes": disk[st.name].local_bytes,
-                                                        "hdfs_bytes": disk[st.name].hdfs_bytes}}
-                                                if st.name in disk else {})} for st in states], indent=2))
+        rows = [{**st.__dict__, "disk": dataclasses.asdict(disk[st.name]) if st.name in disk else None}
+                for st in states]
+        print(json.dumps(rows, indent=2))
     else:
         print(manager.format_table(states, {name: use.describe() for name, use in disk.items()}))
         hbase = disk["hbase"].hdfs_bytes
         if hbase and all(v is not None for v in hbase.values()):
-            from stack.disk import human
-
             print("HBase in HDFS: " + ", ".join(f"{part} {human(n)}" for part, n in hbase.items()))
     return 0 if all(st.healthy for st in states) else 1
 

@@ -224,16 +224,16 @@ def load_realtime(spec: RunSpec, s: Settings | None = None) -> dict[str, Any]:
         log.info("the stream loader (%s) covers the day: checking HBase and Redis instead of replaying it",
                  ", ".join(members))
         return {"covered_by": "stream-loader", **day_in_stores(spec, s, options.group)}
-    events = spec.cars * (SimulatorConfig().day_seconds // SimulatorConfig().drive_interval)
+    day = SimulatorConfig()
+    events = spec.cars * (day.day_seconds // day.drive_interval)
     bulk = events >= s.realtime_bulk_min_events > 0
-    loader = partial(RealtimeLoader, s, options)
+    bulk_load = None
     if bulk:
-        from stack.services.hbase import bulk_load
+        from stack.services.hbase import table_bulk_loader
 
-        loader = partial(RealtimeLoader, s, dataclasses.replace(options, bulk=True),
-                         bulk_load=partial(bulk_load, s, s.hbase_table))
+        bulk_load = table_bulk_loader(s)
         log.info("a day of %s driving events: HBase gets its rows by bulk load", f"{events:,}")
-    report = loader().run()
+    report = RealtimeLoader(s, dataclasses.replace(options, bulk=bulk), bulk_load=bulk_load).run()
     if not report.counts.reconciles():
         raise PilotError(f"real-time loader counts do not reconcile:\n{report.describe()}")
     log.info("real-time loader:\n%s", report.describe())

@@ -154,7 +154,6 @@ def airflow_component_ready(s: Settings, component: str) -> bool:
     return (health.get(component) or {}).get("status") == "healthy"
 
 
-
 def celery_worker_ready(s: Settings, worker: str) -> bool:
     """A Celery worker answers a ping over the broker (the stack's Redis): it is consuming."""
     from celery import Celery

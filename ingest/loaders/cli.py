@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +130,9 @@ def run_realtime(args: argparse.Namespace) -> int:
     s = get_settings()
     bulk_load = None
     if args.bulk:
-        from stack.services.hbase import bulk_load as hbase_bulk_load
+        from stack.services.hbase import table_bulk_loader
 
-        bulk_load = partial(hbase_bulk_load, s, s.hbase_table)
+        bulk_load = table_bulk_loader(s)
     with stop_on_signals() as stop:
         report = RealtimeLoader(s, options, stop, heartbeat=Heartbeat(args.status_file),
                                 bulk_load=bulk_load).run()

@@ -4,11 +4,10 @@ Replaying a past day row by row costs HBase the whole write path per row (Thrift
 memstore, flushes and compactions). Real deployments backfill with a bulk load instead: the rows are
 written as HFiles, sorted, and handed to the regions at once. Here the loader writes each row as a
 line (``ROWKEY TAB VALUE ...``, the same key and columns as a put) into a local file per salt range,
-and at the end
-of the run (or before its partitions move to another member) one ``load`` call writes the HFiles
-and loads them (``docker/hbase/TableAdmin.java bulkload``). Only then are the offsets committed, so
-a run that dies before loses nothing: the next one replays the backlog from the last commit, and
-loading a row again gives the same row. The live path stays row by row.
+and at the end of the run (or before its partitions move to another member) one ``load`` call
+writes the HFiles and loads them (``docker/hbase/TableAdmin.java bulkload``). Only then are the
+offsets committed, so a run that dies before loses nothing: the next one replays the backlog from
+the last commit, and loading a row again gives the same row. The live path stays row by row.
 """
 
 from __future__ import annotations
@@ -38,8 +37,6 @@ def bulk_line(fields: Sequence[str]) -> bytes:
 class BulkRows(Closing):
     """Rows gathered in local files, one per salt range (the first byte of the key, so the loader's
     sort needs one range in memory at a time), and bulk-loaded into HBase by :meth:`finish`."""
-
-    durable_on_send = False  # rows reach HBase only in finish(): offsets wait for it
 
     def __init__(self, load: BulkLoad, folder: Path | None = None) -> None:
         self.load = load

@@ -96,7 +96,7 @@ class RealtimeLoader:
         backoff = Backoff(timeout=options.service_timeout)
         if options.bulk and (not options.bounded or bulk_load is None):
             raise ValueError("a bulk load replays a bounded backlog and needs the loading function")
-        self.bulk: BulkRows | None = BulkRows(bulk_load) if options.bulk and bulk_load else None
+        self.bulk: BulkRows | None = BulkRows(bulk_load) if bulk_load is not None and options.bulk else None
         self.hbase: Any = self.bulk or hbase or HBaseSink(s, backoff, self.stop, options.rows_per_call)
         self.bulk_offsets: dict[TopicPartition, tuple[int, int]] = {}  # written, committed after the load
         self.redis = redis_sink or RedisSink(s, options.group, backoff, self.stop)

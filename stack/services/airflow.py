@@ -201,14 +201,10 @@ TRIGGERER = _component("airflow-triggerer", ["triggerer", "--skip-serve-logs"],
                        partial(probes.airflow_component_ready, component="triggerer"))
 
 
-def worker_name(number: int) -> str:
-    return f"worker{number}"
-
-
 def _worker(number: int) -> Service:
     """A Celery worker: takes task instances from the Redis queue and runs them as the LocalExecutor
     would. Started by `pilot stack up` when the executor is CeleryExecutor."""
-    name = worker_name(number)
+    name = f"worker{number}"
     return Service(
         name=f"airflow-worker-{number}",
         ports=lambda s: (),

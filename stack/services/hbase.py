@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ TABLE_ADMIN = REPO_ROOT / "docker" / "hbase" / "TableAdmin.java"
 def bootstrap(s: Settings) -> None:
     """The driving-log table exists, pre-split at the row key's salt ranges, with the family's
     encoding and codec from the settings. Thrift v1 can set neither a split nor an encoding, so a
-    table that is missing or stored otherwise is handed to the HBase client's Admin API
-    (``docker/hbase/TableAdmin.java``); one already in shape costs one Thrift call."""
+    table that is missing or has another codec is handed to the HBase client's Admin API
+    (``docker/hbase/TableAdmin.java``); one with the codec costs one Thrift call. (Thrift v1 does not
+    show the encoding: after changing only PILOT_HBASE_BLOCK_ENCODING, run TableAdmin's ``ensure``.)"""
     encoding, codec = storage(s)
     with connection(s) as conn:
         if s.hbase_table.encode() in conn.tables():
@@ -125,6 +127,11 @@ def bulk_load(s: Settings, table: str, rows_files: Sequence[Path], qualifiers: S
     line TableAdmin printed."""
     return table_admin(s, "bulkload", table, s.hbase_family, ",".join(qualifiers),
                        *(str(path) for path in rows_files), timeout=3600)
+
+
+def table_bulk_loader(s: Settings) -> Callable[[Sequence[Path], Sequence[str]], str]:
+    """The bulk load of the settings' table, as the real-time loader calls it (rows files, qualifiers)."""
+    return partial(bulk_load, s, s.hbase_table)
 
 
 def table_admin_classes(s: Settings, jars: str) -> Path:
